@@ -1,0 +1,325 @@
+//! Building an [`App`], and the app as a [`tower::Service`].
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum_core::body::Body;
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http::{HeaderValue, Method, Response, StatusCode, header};
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+use crate::error::{BoxError, PanicMessage, render};
+use crate::routing::{Lookup, RouteError, Routes};
+use crate::server::Server;
+use crate::view::Verb;
+use crate::{Error, Request, Res, View};
+
+/// The default request body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// A bocata application: a table of routes to views, and the settings they share.
+///
+/// Build it with chained calls, then [`run`](App::run) it:
+///
+/// ```no_run
+/// use bocata::{App, Request, Res, Result};
+///
+/// async fn hello(_req: &Request, res: &mut Res) -> Result {
+///     res.text("Hello, World!");
+///     Ok(())
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> std::io::Result<()> {
+///     App::new().route("/", bocata::get(hello)).run("127.0.0.1:8000").await
+/// }
+/// ```
+///
+/// `App` is cheap to clone (it is one `Arc`) and is a
+/// [`tower::Service`](tower::Service) for `http::Request<B>` of any body `B`, so any
+/// hyper server can serve it and tower layers can wrap it.
+#[derive(Clone, Default)]
+pub struct App {
+    shared: Arc<Shared>,
+}
+
+/// What every request of an app shares.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) routes: Routes,
+    pub(crate) body_limit: usize,
+    debug: bool,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self {
+            routes: Routes::default(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            debug: false,
+        }
+    }
+}
+
+impl App {
+    /// An app with no routes.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn shared_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.shared)
+    }
+
+    /// Serves `view` at `path`.
+    ///
+    /// Paths are literal segments, `{name}` parameters (read with
+    /// [`Request::param`]) and a final `{*rest}` catch-all. Trailing slashes are
+    /// significant, and the other spelling of a route redirects to it (see
+    /// [`routing`](crate::routing)).
+    ///
+    /// # Panics
+    ///
+    /// When the route is invalid or conflicts with one already added, with a message
+    /// naming both: a mistake in the app, reported when it is built rather than at
+    /// request time. Use [`try_route`](App::try_route) to handle it instead.
+    ///
+    /// ```
+    /// use bocata::{App, Request, Res, Result};
+    ///
+    /// struct Users;
+    ///
+    /// #[bocata::view]
+    /// impl Users {
+    ///     async fn on_get(&self, req: &Request, res: &mut Res) -> Result {
+    ///         let id: u32 = req.param("id")?;
+    ///         res.json(&serde_json::json!({ "id": id }));
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let app = App::new().route("/users/{id}", Users);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn route(self, path: &str, view: impl View) -> Self {
+        match self.try_route(path, view) {
+            Ok(app) => app,
+            Err(e) => panic!("bocata: {e}"),
+        }
+    }
+
+    /// Like [`route`](App::route), but returns the problem with the route instead of
+    /// panicking.
+    ///
+    /// ```
+    /// # use bocata::{App, Request, Res, Result};
+    /// # async fn a(_: &Request, _: &mut Res) -> Result { Ok(()) }
+    /// let app = App::new().route("/users/{id}", bocata::get(a));
+    /// let err = app.try_route("/users/{name}", bocata::get(a)).err().unwrap();
+    /// assert!(err.to_string().contains("conflicts with `/users/{id}`"));
+    /// ```
+    pub fn try_route(mut self, path: &str, view: impl View) -> Result<Self, RouteError> {
+        self.shared_mut().routes.insert(path, Arc::new(view))?;
+        Ok(self)
+    }
+
+    /// The largest request body, in bytes, that [`Request::bytes`] and the readers built
+    /// on it accept; a larger one is a `413 Payload Too Large`, refused without reading
+    /// the rest. Default: 1 MiB ([`DEFAULT_BODY_LIMIT`]).
+    #[must_use]
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.shared_mut().body_limit = bytes;
+        self
+    }
+
+    /// Debug mode: error pages show the cause of server errors (the error chain, the
+    /// panic message). Never turn it on in production. Default: off.
+    #[must_use]
+    pub fn debug(mut self, on: bool) -> Self {
+        self.shared_mut().debug = on;
+        self
+    }
+
+    /// Serves the app on `addr` over HTTP/1.1 and HTTP/2 until Ctrl-C or SIGTERM, then
+    /// shuts down gracefully. See [`Server`] for the settings.
+    ///
+    /// # Errors
+    ///
+    /// When `addr` cannot be bound (in use, not permitted, not resolvable).
+    pub async fn run(self, addr: impl ToSocketAddrs) -> std::io::Result<()> {
+        Server::new(self).run(addr).await
+    }
+
+    /// Serves the app on an already bound listener (for example one bound to port 0).
+    ///
+    /// # Errors
+    ///
+    /// When the listener's address cannot be read.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        Server::new(self).serve(listener).await
+    }
+
+    /// Answers one request: route, run the view, finalize, log.
+    pub(crate) async fn handle(
+        &self,
+        request: http::Request<Body>,
+        client_addr: Option<SocketAddr>,
+    ) -> Response<Body> {
+        let started = Instant::now();
+        let is_head = request.method() == Method::HEAD;
+        let logged = tracing::enabled!(target: "bocata::access", tracing::Level::INFO)
+            .then(|| (request.method().clone(), request.uri().clone()));
+
+        let mut response = self.respond(request, client_addr).await;
+        if is_head {
+            // Same status and headers as GET (Content-Length included), no body.
+            *response.body_mut() = Body::empty();
+        }
+
+        if let Some((method, uri)) = logged {
+            tracing::info!(
+                target: "bocata::access",
+                %method,
+                path = uri.path(),
+                status = response.status().as_u16(),
+                micros = started.elapsed().as_micros() as u64,
+            );
+        }
+        response
+    }
+
+    async fn respond(
+        &self,
+        request: http::Request<Body>,
+        client_addr: Option<SocketAddr>,
+    ) -> Response<Body> {
+        let routes = &self.shared.routes;
+        let (index, params) = match routes.lookup(request.uri().path()) {
+            Lookup::Found(index, params) => (index, params),
+            Lookup::RedirectTo(path) => return trailing_slash_redirect(&request, &path),
+            Lookup::NotFound => return self.error_response(&request, &Error::from_status(404)),
+        };
+        let endpoint = routes.endpoint(index);
+        let method = match Verb::of(request.method()) {
+            Verb::Call(method) if endpoint.methods.contains(method) => method,
+            Verb::Options => {
+                let mut response = Response::new(Body::empty());
+                *response.status_mut() = StatusCode::NO_CONTENT;
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, endpoint.allow.clone());
+                return response;
+            }
+            Verb::Call(_) | Verb::Unsupported => {
+                let err = Error::from_status(StatusCode::METHOD_NOT_ALLOWED)
+                    .with_header(header::ALLOW, endpoint.allow.clone());
+                return self.error_response(&request, &err);
+            }
+        };
+
+        let view = Arc::clone(&endpoint.view);
+        let request = Request::new(
+            request,
+            Arc::clone(&self.shared),
+            index,
+            params,
+            client_addr,
+        );
+        let mut res = Res::new();
+        let outcome = AssertUnwindSafe(view.call(method, &request, &mut res))
+            .catch_unwind()
+            .await;
+        let result = match outcome {
+            Ok(Ok(())) => res.into_response(),
+            Ok(Err(err)) => Err(err),
+            Err(panic) => Err(Error::internal(PanicMessage::from_payload(&*panic))),
+        };
+        result.unwrap_or_else(|err| self.error_response(&request, &err))
+    }
+
+    /// The response for `err`, logging it when it is a server error.
+    fn error_response(&self, request: &impl RequestHead, err: &Error) -> Response<Body> {
+        if err.is_server_error() {
+            tracing::error!(
+                target: "bocata::error",
+                method = %request.method(),
+                path = request.uri().path(),
+                status = err.status().as_u16(),
+                error = %err,
+            );
+        }
+        render(err, request.headers(), self.shared.debug)
+    }
+}
+
+/// The parts of a request an error response needs, from either request type.
+trait RequestHead {
+    fn method(&self) -> &Method;
+    fn uri(&self) -> &http::Uri;
+    fn headers(&self) -> &http::HeaderMap;
+}
+
+impl RequestHead for http::Request<Body> {
+    fn method(&self) -> &Method {
+        self.method()
+    }
+    fn uri(&self) -> &http::Uri {
+        self.uri()
+    }
+    fn headers(&self) -> &http::HeaderMap {
+        self.headers()
+    }
+}
+
+impl RequestHead for Request {
+    fn method(&self) -> &Method {
+        self.method()
+    }
+    fn uri(&self) -> &http::Uri {
+        self.uri()
+    }
+    fn headers(&self) -> &http::HeaderMap {
+        self.headers()
+    }
+}
+
+/// `308 Permanent Redirect` to the registered spelling of the path, query kept.
+fn trailing_slash_redirect(request: &http::Request<Body>, path: &str) -> Response<Body> {
+    let location = match request.uri().query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
+    if let Ok(location) = HeaderValue::try_from(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+impl<B> tower::Service<http::Request<B>> for App
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let app = self.clone();
+        Box::pin(async move { Ok(app.handle(request.map(Body::new), None).await) })
+    }
+}

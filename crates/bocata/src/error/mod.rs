@@ -1,0 +1,266 @@
+//! Errors that stop a view and become HTTP responses.
+//!
+//! A view returns [`Result`]. Returning an [`Error`] ends the request with that error's
+//! status; [`abort`] is the short way to do it. The `?` operator turns any other error
+//! (`std::io::Error`, a database error, …) into a `500 Internal Server Error` whose details
+//! are logged and never sent to the client (unless the app runs in debug mode).
+//!
+//! Error bodies are short and negotiated: RFC 9457 problem details
+//! (`application/problem+json`) for clients that accept JSON, plain text otherwise.
+//! See the book's "Errors" chapter.
+
+mod render;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+
+pub(crate) use render::{PanicMessage, render};
+
+/// A boxed error, as stored in an [`Error`]'s source.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The result type of views: `Ok(())` once `res` is ready, or an [`Error`].
+pub type Result<T = (), E = Error> = std::result::Result<T, E>;
+
+/// An error that ends a request with an HTTP status.
+///
+/// Build one with [`Error::new`] or [`abort`], or let `?` convert any
+/// `std::error::Error` into a 500 whose cause is logged.
+///
+/// ```
+/// use bocata::{Error, Request, Res, Result};
+///
+/// async fn show(req: &Request, res: &mut Res) -> Result {
+///     let id: u32 = req.param("id")?;
+///     if id == 0 {
+///         return Err(Error::new(404, "there is no user 0"));
+///     }
+///     res.text(format!("user {id}"));
+///     Ok(())
+/// }
+/// ```
+///
+/// `Error` deliberately does not implement `std::error::Error`, so that `?` can convert
+/// every error that does.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    status: StatusCode,
+    message: Option<Cow<'static, str>>,
+    source: Option<BoxError>,
+    headers: HeaderMap,
+}
+
+impl Error {
+    /// An error with a status and a message that is sent to the client.
+    ///
+    /// The status is a `u16` or a [`StatusCode`]. A number that is not a valid status
+    /// (outside 100–999) gives a 500 whose cause is logged instead.
+    ///
+    /// ```
+    /// use bocata::Error;
+    ///
+    /// let err = Error::new(409, "that name is taken");
+    /// assert_eq!(err.status(), 409);
+    /// assert_eq!(err.message(), Some("that name is taken"));
+    /// ```
+    pub fn new<S>(status: S, message: impl Into<Cow<'static, str>>) -> Self
+    where
+        S: TryInto<StatusCode>,
+        S::Error: Into<http::Error>,
+    {
+        match status.try_into() {
+            Ok(status) => Self::with_parts(status, Some(message.into()), None),
+            Err(e) => Self::internal(e.into()),
+        }
+    }
+
+    /// An error with a status and no message: the body carries only the status's reason.
+    ///
+    /// ```
+    /// use bocata::Error;
+    ///
+    /// assert_eq!(Error::from_status(403).status(), 403);
+    /// ```
+    pub fn from_status<S>(status: S) -> Self
+    where
+        S: TryInto<StatusCode>,
+        S::Error: Into<http::Error>,
+    {
+        match status.try_into() {
+            Ok(status) => Self::with_parts(status, None, None),
+            Err(e) => Self::internal(e.into()),
+        }
+    }
+
+    /// A 500 caused by `source`. The cause is logged; the client sees only
+    /// "Internal Server Error" (and the cause, in debug mode).
+    pub fn internal(source: impl Into<BoxError>) -> Self {
+        Self::with_parts(StatusCode::INTERNAL_SERVER_ERROR, None, Some(source.into()))
+    }
+
+    fn with_parts(
+        status: StatusCode,
+        message: Option<Cow<'static, str>>,
+        source: Option<BoxError>,
+    ) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                status,
+                message,
+                source,
+                headers: HeaderMap::new(),
+            }),
+        }
+    }
+
+    /// Adds a header to the error response, such as `WWW-Authenticate` on a 401.
+    ///
+    /// ```
+    /// use bocata::Error;
+    /// use bocata::http::{HeaderValue, header};
+    ///
+    /// let err = Error::new(401, "log in first")
+    ///     .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+    /// ```
+    #[must_use]
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.inner.headers.append(name, value);
+        self
+    }
+
+    /// The status the response will have.
+    pub fn status(&self) -> StatusCode {
+        self.inner.status
+    }
+
+    /// The message sent to the client, if one was given.
+    pub fn message(&self) -> Option<&str> {
+        self.inner.message.as_deref()
+    }
+
+    /// The underlying cause, for errors converted with `?` or [`Error::internal`].
+    pub fn source(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.inner.source.as_deref()
+    }
+
+    /// Whether this error is a server error (5xx), which bocata logs.
+    pub fn is_server_error(&self) -> bool {
+        self.inner.status.is_server_error()
+    }
+
+    pub(crate) fn headers(&self) -> &HeaderMap {
+        &self.inner.headers
+    }
+
+    /// The full cause chain, for logs and debug pages.
+    pub(crate) fn cause_chain(&self) -> Option<String> {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = match &self.inner.source {
+            Some(s) => Some(s.as_ref()),
+            None => return None,
+        };
+        let mut out = String::new();
+        while let Some(err) = source {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&err.to_string());
+            source = err.source();
+        }
+        Some(out)
+    }
+}
+
+impl<E> From<E> for Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn from(err: E) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("status", &self.inner.status)
+            .field("message", &self.inner.message)
+            .field("source", &self.inner.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.inner.status)?;
+        if let Some(message) = &self.inner.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(cause) = self.cause_chain() {
+            write!(f, ": {cause}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Stops the view with `status`, like Flask's and Bocadillo's `abort`.
+///
+/// It returns `Err`, so `return abort(404);` ends a view, and `abort(403)?` works in
+/// any expression.
+///
+/// ```
+/// use bocata::{Request, Res, Result, abort};
+///
+/// async fn admin(req: &Request, res: &mut Res) -> Result {
+///     if req.header("x-admin").is_none() {
+///         return abort(403);
+///     }
+///     res.text("welcome");
+///     Ok(())
+/// }
+/// ```
+pub fn abort<T, S>(status: S) -> Result<T>
+where
+    S: TryInto<StatusCode>,
+    S::Error: Into<http::Error>,
+{
+    Err(Error::from_status(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_status_becomes_internal_error_with_cause() {
+        let err = Error::new(1000, "nope");
+        assert_eq!(err.status(), 500);
+        assert!(err.cause_chain().unwrap_or_default().contains("status"));
+    }
+
+    #[test]
+    fn question_mark_converts_any_error_to_500() {
+        fn fails() -> Result<u32> {
+            Ok("x".parse::<u32>()?)
+        }
+        let err = fails().unwrap_err();
+        assert_eq!(err.status(), 500);
+        assert_eq!(err.message(), None);
+        assert_eq!(
+            err.cause_chain().as_deref(),
+            Some("invalid digit found in string")
+        );
+    }
+
+    #[test]
+    fn abort_carries_status_and_no_message() {
+        let err = abort::<(), _>(404).unwrap_err();
+        assert_eq!(err.status(), StatusCode::NOT_FOUND);
+        assert_eq!(err.message(), None);
+        assert_eq!(err.to_string(), "404 Not Found");
+    }
+}

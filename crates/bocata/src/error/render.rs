@@ -1,0 +1,166 @@
+//! Turning an [`Error`] into a short, negotiated response body.
+
+use std::any::Any;
+
+use axum_core::body::Body;
+use http::{HeaderMap, HeaderValue, Response, header};
+use serde::Serialize;
+
+use super::Error;
+
+const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+
+/// An RFC 9457 problem details object.
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'a str,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+}
+
+/// Builds the response for `err`.
+///
+/// `request_headers` picks the format (problem JSON when the client accepts JSON, plain
+/// text otherwise). The detail shown is the error's message; the cause of a server error
+/// is shown only when `debug` is on. Request data is never echoed unescaped: JSON is
+/// escaped by the serializer and plain text is sent with `X-Content-Type-Options: nosniff`.
+pub(crate) fn render(err: &Error, request_headers: &HeaderMap, debug: bool) -> Response<Body> {
+    let status = err.status();
+    let title = status.canonical_reason().unwrap_or("Error");
+    let cause = if debug { err.cause_chain() } else { None };
+    let detail = err.message().or(cause.as_deref());
+
+    let (content_type, body) = if accepts_json(request_headers) {
+        let problem = Problem {
+            kind: "about:blank",
+            title,
+            status: status.as_u16(),
+            detail,
+        };
+        // Serializing a struct of strings and a number cannot fail.
+        let json = serde_json::to_vec(&problem).unwrap_or_default();
+        (PROBLEM_JSON, json)
+    } else {
+        let text = match detail {
+            Some(detail) => format!("{} {title}: {detail}\n", status.as_u16()),
+            None => format!("{} {title}\n", status.as_u16()),
+        };
+        (TEXT_PLAIN, text.into_bytes())
+    };
+
+    let mut headers = err.headers().clone();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// Whether the `Accept` header asks for JSON (`application/json`,
+/// `application/problem+json` or any `+json` type) with a non-zero quality.
+fn accepts_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|range| {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or("").trim();
+            let json = media.eq_ignore_ascii_case("application/json")
+                || media
+                    .get(media.len().saturating_sub(5)..)
+                    .is_some_and(|tail| tail.eq_ignore_ascii_case("+json"));
+            let refused = parts.any(|p| {
+                let p = p.trim();
+                p.strip_prefix("q=")
+                    .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+            });
+            json && !refused
+        })
+}
+
+/// The message a panic carried, for logs and debug pages.
+pub(crate) struct PanicMessage(pub(crate) String);
+
+impl PanicMessage {
+    pub(crate) fn from_payload(payload: &(dyn Any + Send)) -> Self {
+        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "a panic with a non-string payload".to_owned()
+        };
+        Self(message)
+    }
+}
+
+impl std::fmt::Display for PanicMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "view panicked: {}", self.0)
+    }
+}
+
+impl std::fmt::Debug for PanicMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for PanicMessage {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn negotiation_table() {
+        let cases = [
+            ("application/json", true),
+            ("application/problem+json", true),
+            ("application/vnd.api+json", true),
+            ("text/html, application/json;q=0.9", true),
+            ("APPLICATION/JSON", true),
+            ("application/json;q=0", false),
+            ("application/json; q=0.0", false),
+            ("*/*", false),
+            ("text/html,application/xhtml+xml,*/*;q=0.8", false),
+            ("", false),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(accepts_json(&accept(value)), expected, "Accept: {value}");
+        }
+        assert!(!accepts_json(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn server_error_cause_is_hidden_unless_debug() {
+        let err = Error::internal(std::io::Error::other("disk on fire"));
+        let hidden = render(&err, &HeaderMap::new(), false);
+        assert_eq!(hidden.status(), 500);
+        let shown = render(&err, &HeaderMap::new(), true);
+        assert_eq!(
+            hidden.headers()[header::CONTENT_LENGTH],
+            "26",
+            "only `500 Internal Server Error\\n`"
+        );
+        assert_ne!(
+            shown.headers()[header::CONTENT_LENGTH],
+            hidden.headers()[header::CONTENT_LENGTH]
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! bocata is a web framework in the style of Python's Responder, Bocadillo and Falcon,
+//! on hyper and tokio.
+//!
+//! A view is a struct whose `on_get`, `on_post`, … methods receive the [`Request`] and a
+//! [`Res`] to fill in. Setting a body (`text`, `json`, `html`, …) fixes its
+//! `Content-Type`; chained setters adjust the status, headers and cookies; bocata turns
+//! the result into the HTTP response.
+//!
+//! ```no_run
+//! use bocata::{App, Request, Res, Result};
+//!
+//! struct Greeter {
+//!     greeting: String,
+//! }
+//!
+//! #[bocata::view]
+//! impl Greeter {
+//!     async fn on_get(&self, req: &Request, res: &mut Res) -> Result {
+//!         let name: String = req.param("name")?;
+//!         res.status(200)
+//!             .header("x-served-by", "bocata")
+//!             .text(format!("{}, {name}!", self.greeting));
+//!         Ok(())
+//!     }
+//!
+//!     async fn on_post(&self, req: &Request, res: &mut Res) -> Result {
+//!         let body: serde_json::Value = req.json().await?;
+//!         res.status(201).json(&body);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     App::new()
+//!         .route("/hello/{name}", Greeter { greeting: "Hello".into() })
+//!         .run("127.0.0.1:8000")
+//!         .await
+//! }
+//! ```
+//!
+//! # Map
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`view`] | the [`View`] trait, [`#[bocata::view]`](macro@view), function views ([`get`], …) |
+//! | [`routing`] | route syntax, trailing slashes, route errors |
+//! | [`request`] | [`Request`]: head, parameters, query, cookies, body readers |
+//! | [`response`] | [`Res`]: body kinds and setters |
+//! | [`error`] | [`Error`], [`abort`], negotiated error bodies |
+//! | [`app`] | [`App`]: routes and settings; a `tower::Service` |
+//! | [`server`] | [`Server`]: HTTP/1.1 + HTTP/2, graceful shutdown |
+//! | [`testing`] | [`TestClient`](testing::TestClient): in-process tests |
+//!
+//! The guide (the bocata book) explains each part at length.
+
+#![deny(missing_docs)]
+
+pub mod app;
+pub mod error;
+pub mod request;
+pub mod response;
+pub mod routing;
+pub mod server;
+pub mod testing;
+pub mod view;
+
+pub use app::App;
+pub use error::{Error, Result, abort};
+pub use request::Request;
+pub use response::Res;
+pub use server::Server;
+pub use view::{FnView, Methods, View, delete, get, patch, post, put};
+
+/// Turns an `impl` block of `on_get`, `on_post`, `on_put`, `on_patch` and `on_delete`
+/// methods into a [`View`].
+///
+/// The methods are `async fn(&self, &Request, &mut Res) -> Result`. The macro writes
+/// [`View::methods`] from the ones present, so `405 Method Not Allowed` and `Allow` are
+/// always exact, and a misspelled `on_*` method is a compile error rather than a
+/// silently missing route. Other items in the block (helpers, constants) stay in an
+/// inherent `impl`.
+///
+/// ```
+/// use bocata::{Request, Res, Result};
+///
+/// struct Counter {
+///     start: u32,
+/// }
+///
+/// #[bocata::view]
+/// impl Counter {
+///     async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+///         res.json(&self.next());
+///         Ok(())
+///     }
+///
+///     fn next(&self) -> u32 {
+///         self.start + 1
+///     }
+/// }
+/// ```
+pub use bocata_macros::view;
+
+pub use ::cookie::Cookie;
+
+/// The `cookie` crate, for [`Cookie`] builders, `SameSite` and `time`.
+pub use ::cookie;
+/// The `http` crate: status codes, header names and values, methods.
+pub use ::http;

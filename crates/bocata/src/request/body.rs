@@ -1,0 +1,187 @@
+//! The request body: read lazily, at most once, within a size limit, then kept.
+
+use std::sync::Mutex;
+
+use axum_core::body::Body;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use tokio::sync::OnceCell;
+
+use crate::Error;
+
+/// Why the body could not be read. Kept with the body, so a second read of a body that
+/// failed gets the same answer.
+#[derive(Clone, Debug, thiserror::Error)]
+pub(crate) enum BodyError {
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("failed to read the request body: {0}")]
+    Read(String),
+}
+
+impl BodyError {
+    fn into_error(self) -> Error {
+        let status = match self {
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Read(_) => StatusCode::BAD_REQUEST,
+        };
+        Error::new(status, self.to_string())
+    }
+}
+
+/// A body that is read from the wire on first use and kept for later ones.
+pub(crate) struct LazyBody {
+    source: Mutex<Option<Body>>,
+    read: OnceCell<Result<Bytes, BodyError>>,
+    limit: usize,
+}
+
+impl LazyBody {
+    pub(crate) fn new(body: Body, limit: usize) -> Self {
+        Self {
+            source: Mutex::new(Some(body)),
+            read: OnceCell::new(),
+            limit,
+        }
+    }
+
+    /// The whole body. A `Content-Length` over the limit is refused before anything is
+    /// read; a body without one is read until it passes the limit, and no further.
+    pub(crate) async fn bytes(&self, headers: &HeaderMap) -> Result<&Bytes, Error> {
+        let read = self
+            .read
+            .get_or_init(|| async {
+                let declared = headers
+                    .get(header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if declared.is_some_and(|len| len > self.limit as u64) {
+                    return Err(BodyError::TooLarge { limit: self.limit });
+                }
+                let body = self
+                    .source
+                    .lock()
+                    .map_or(None, |mut source| source.take())
+                    .unwrap_or_default();
+                match Limited::new(body, self.limit).collect().await {
+                    Ok(collected) => Ok(collected.to_bytes()),
+                    Err(e) if e.is::<LengthLimitError>() => {
+                        Err(BodyError::TooLarge { limit: self.limit })
+                    }
+                    Err(e) => Err(BodyError::Read(e.to_string())),
+                }
+            })
+            .await;
+        read.as_ref().map_err(|e| e.clone().into_error())
+    }
+}
+
+/// Whether the request's `Content-Type` is `essence` or, when `json_suffix` is set,
+/// any `application/*+json` type. Parameters such as `charset` are ignored.
+pub(crate) fn has_content_type(headers: &HeaderMap, essence: &str, json_suffix: bool) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let media = value.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case(essence) {
+        return true;
+    }
+    json_suffix
+        && media
+            .split_once('/')
+            .is_some_and(|(kind, sub)| {
+                kind.eq_ignore_ascii_case("application")
+                    && sub.len() > 5
+                    && sub[sub.len() - 5..].eq_ignore_ascii_case("+json")
+            })
+}
+
+/// The error for a body of the wrong media type.
+pub(crate) fn unsupported_media_type(expected: &str) -> Error {
+    Error::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!("expected a request with `Content-Type: {expected}`"),
+    )
+}
+
+/// The error for a JSON body that does not parse (400) or parses but does not fit the
+/// expected type (422). serde_json's message names the line and column.
+pub(crate) fn json_error(err: &serde_json::Error) -> Error {
+    use serde_json::error::Category;
+    match err.classify() {
+        Category::Data => Error::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the JSON body does not have the expected shape: {err}"),
+        ),
+        Category::Syntax | Category::Eof | Category::Io => {
+            Error::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {err}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn with_type(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn content_type_table() {
+        let json = "application/json";
+        let cases = [
+            ("application/json", true),
+            ("application/json; charset=utf-8", true),
+            ("Application/JSON", true),
+            ("application/merge-patch+json", true),
+            ("application/jsonx", false),
+            ("text/json", false),
+            ("text/plain", false),
+            ("+json", false),
+            ("application/+json", false),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(
+                has_content_type(&with_type(value), json, true),
+                expected,
+                "{value}"
+            );
+        }
+        assert!(!has_content_type(&HeaderMap::new(), json, true));
+        assert!(!has_content_type(
+            &with_type("application/merge-patch+json"),
+            "application/x-www-form-urlencoded",
+            false
+        ));
+    }
+
+    #[tokio::test]
+    async fn declared_length_over_the_limit_is_refused_without_reading() {
+        let body = LazyBody::new(Body::from("0123456789"), 4);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("10"));
+        let err = body.bytes(&headers).await.unwrap_err();
+        assert_eq!(err.status(), 413);
+        assert!(body.source.lock().unwrap().is_some(), "the body was not read");
+        let again = body.bytes(&headers).await.unwrap_err();
+        assert_eq!(again.status(), 413, "the failure is remembered");
+    }
+
+    #[tokio::test]
+    async fn undeclared_length_is_cut_at_the_limit() {
+        let body = LazyBody::new(Body::from("0123456789"), 4);
+        let err = body.bytes(&HeaderMap::new()).await.unwrap_err();
+        assert_eq!(err.status(), 413);
+        let fits = LazyBody::new(Body::from("0123"), 4);
+        assert_eq!(fits.bytes(&HeaderMap::new()).await.unwrap(), "0123");
+        assert_eq!(fits.bytes(&HeaderMap::new()).await.unwrap(), "0123");
+    }
+}

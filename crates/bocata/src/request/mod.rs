@@ -1,0 +1,319 @@
+//! The incoming request, as a view sees it.
+
+mod body;
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use axum_core::body::Body;
+use bytes::Bytes;
+use cookie::Cookie;
+use http::header::AsHeaderName;
+use http::{Extensions, HeaderMap, Method, StatusCode, Uri, Version, header};
+use percent_encoding::percent_decode_str;
+use serde::de::DeserializeOwned;
+
+use self::body::{LazyBody, has_content_type, json_error, unsupported_media_type};
+use crate::app::Shared;
+use crate::routing::ParamRanges;
+use crate::{Error, Result};
+
+/// An HTTP request: its head, the route's parameters, and a body read on demand.
+///
+/// Views receive `&Request`. Everything a client sends is checked when read, and a
+/// problem is an [`Error`] with the status that fits (400, 413, 415, 422), so `?` in a
+/// view turns bad input into a clear answer.
+///
+/// The body is read lazily, at most once from the wire, and kept: `req.text()` then
+/// `req.json()` both work. Its size is limited by
+/// [`App::body_limit`](crate::App::body_limit) (default 1 MiB).
+pub struct Request {
+    head: http::request::Parts,
+    body: LazyBody,
+    app: Arc<Shared>,
+    endpoint: usize,
+    params: ParamRanges,
+    client_addr: Option<SocketAddr>,
+}
+
+impl Request {
+    pub(crate) fn new(
+        request: http::Request<Body>,
+        app: Arc<Shared>,
+        endpoint: usize,
+        params: ParamRanges,
+        client_addr: Option<SocketAddr>,
+    ) -> Self {
+        let (head, body) = request.into_parts();
+        Self {
+            body: LazyBody::new(body, app.body_limit),
+            head,
+            app,
+            endpoint,
+            params,
+            client_addr,
+        }
+    }
+
+    /// The request method.
+    pub fn method(&self) -> &Method {
+        &self.head.method
+    }
+
+    /// The request URI as sent: path and query, and for HTTP/2 the scheme and authority.
+    pub fn uri(&self) -> &Uri {
+        &self.head.uri
+    }
+
+    /// The path, still percent-encoded, without the query string.
+    pub fn path(&self) -> &str {
+        self.head.uri.path()
+    }
+
+    /// The HTTP version.
+    pub fn version(&self) -> Version {
+        self.head.version
+    }
+
+    /// All request headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.head.headers
+    }
+
+    /// The first value of header `name` (case-insensitive), if present and visible
+    /// ASCII. Use [`headers`](Self::headers) for raw or repeated values.
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// async fn agent(req: &Request, res: &mut Res) -> Result {
+    ///     res.text(req.header("user-agent").unwrap_or("unknown").to_owned());
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn header(&self, name: impl AsHeaderName) -> Option<&str> {
+        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The path parameter `name`, percent-decoded and parsed into `T`.
+    ///
+    /// A value that does not parse is a `400 Bad Request` naming the parameter, so `?`
+    /// turns `/users/abc` into a clear client error. Asking for a name the route does not
+    /// have is a bug in the app: a 500 naming the parameter and the route.
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// // routed as "/users/{id}"
+    /// async fn user(req: &Request, res: &mut Res) -> Result {
+    ///     let id: u64 = req.param("id")?;
+    ///     res.text(format!("user {id}"));
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn param<T>(&self, name: &str) -> Result<T>
+    where
+        T: FromStr,
+        T::Err: std::fmt::Display,
+    {
+        let endpoint = self.app.routes.endpoint(self.endpoint);
+        let Some(&(start, end)) = endpoint
+            .param_position(name)
+            .and_then(|i| self.params.get(i))
+        else {
+            return Err(Error::internal(format!(
+                "route `{}` has no parameter `{name}`",
+                endpoint.pattern
+            )));
+        };
+        let raw = &self.path()[start..end];
+        let value = percent_decode_str(raw).decode_utf8().map_err(|_| {
+            Error::new(
+                StatusCode::BAD_REQUEST,
+                format!("path parameter `{name}` is not valid UTF-8"),
+            )
+        })?;
+        value.parse().map_err(|e| {
+            Error::new(
+                StatusCode::BAD_REQUEST,
+                format!("path parameter `{name}` is invalid: {e}"),
+            )
+        })
+    }
+
+    /// The raw query string, if the URI has one.
+    pub fn query_string(&self) -> Option<&str> {
+        self.head.uri.query()
+    }
+
+    /// The first value of query parameter `name`, decoded (`+` is a space).
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// // GET /search?q=rust+web
+    /// async fn search(req: &Request, res: &mut Res) -> Result {
+    ///     let q = req.query("q").unwrap_or_default();
+    ///     res.text(format!("searching for {q}"));
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// Every value of query parameter `name`, in order (`?tag=a&tag=b`).
+    pub fn query_all(&self, name: &str) -> Vec<String> {
+        self.query_pairs()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .collect()
+    }
+
+    fn query_pairs(&self) -> form_urlencoded::Parse<'_> {
+        form_urlencoded::parse(self.query_string().unwrap_or("").as_bytes())
+    }
+
+    /// The whole query string deserialized into `T`. A query that does not fit `T` (a
+    /// missing field, a number that does not parse) is a `400 Bad Request` saying why.
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// #[derive(serde::Deserialize)]
+    /// struct Page {
+    ///     page: u32,
+    ///     per_page: Option<u32>,
+    /// }
+    ///
+    /// async fn list(req: &Request, res: &mut Res) -> Result {
+    ///     let p: Page = req.query_as()?;
+    ///     res.text(format!("page {} of {}", p.page, p.per_page.unwrap_or(20)));
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn query_as<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_urlencoded::from_str(self.query_string().unwrap_or("")).map_err(|e| {
+            Error::new(
+                StatusCode::BAD_REQUEST,
+                format!("invalid query string: {e}"),
+            )
+        })
+    }
+
+    /// The value of cookie `name`, percent-decoded, if the client sent it.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.head
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(Cookie::split_parse_encoded)
+            .filter_map(|c| c.ok())
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_owned())
+    }
+
+    /// The address of the peer that opened the connection, when served by bocata's
+    /// server (not behind a proxy-aware layer, and not in the [`TestClient`]).
+    ///
+    /// [`TestClient`]: crate::testing::TestClient
+    pub fn client_addr(&self) -> Option<SocketAddr> {
+        self.client_addr
+    }
+
+    /// Typed per-request data (Flask's `g`): whatever tower layers or hooks attached.
+    pub fn extensions(&self) -> &Extensions {
+        &self.head.extensions
+    }
+
+    /// Mutable access to the per-request data.
+    ///
+    /// ```
+    /// # fn demo(req: &mut bocata::Request) {
+    /// #[derive(Clone)]
+    /// struct UserId(u64);
+    ///
+    /// req.extensions_mut().insert(UserId(7));
+    /// assert_eq!(req.extensions().get::<UserId>().map(|u| u.0), Some(7));
+    /// # }
+    /// ```
+    pub fn extensions_mut(&mut self) -> &mut Extensions {
+        &mut self.head.extensions
+    }
+
+    /// The whole body. Over the limit is a `413 Payload Too Large`; a client that stops
+    /// sending midway is a `400 Bad Request`.
+    pub async fn bytes(&self) -> Result<Bytes> {
+        self.body.bytes(&self.head.headers).await.cloned()
+    }
+
+    /// The body as UTF-8 text; bytes that are not UTF-8 are a `400 Bad Request`.
+    pub async fn text(&self) -> Result<&str> {
+        let bytes = self.body.bytes(&self.head.headers).await?;
+        std::str::from_utf8(bytes).map_err(|e| {
+            Error::new(
+                StatusCode::BAD_REQUEST,
+                format!("the request body is not valid UTF-8: {e}"),
+            )
+        })
+    }
+
+    /// The body parsed as JSON into `T`.
+    ///
+    /// | problem | status |
+    /// |---|---|
+    /// | `Content-Type` is not `application/json` or `application/*+json` | 415 |
+    /// | the body is not JSON (the message names line and column) | 400 |
+    /// | valid JSON of the wrong shape for `T` | 422 |
+    /// | over the body limit | 413 |
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// #[derive(serde::Deserialize, serde::Serialize)]
+    /// struct Todo {
+    ///     title: String,
+    /// }
+    ///
+    /// async fn create(req: &Request, res: &mut Res) -> Result {
+    ///     let todo: Todo = req.json().await?;
+    ///     res.status(201).json(&todo);
+    ///     Ok(())
+    /// }
+    /// ```
+    pub async fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        if !has_content_type(self.headers(), "application/json", true) {
+            return Err(unsupported_media_type("application/json"));
+        }
+        let bytes = self.body.bytes(&self.head.headers).await?;
+        serde_json::from_slice(bytes).map_err(|e| json_error(&e))
+    }
+
+    /// The body parsed as an HTML form (`application/x-www-form-urlencoded`) into `T`.
+    /// Another `Content-Type` is a 415; fields that do not fit `T` are a
+    /// `422 Unprocessable Entity` saying which.
+    pub async fn form<T: DeserializeOwned>(&self) -> Result<T> {
+        const FORM: &str = "application/x-www-form-urlencoded";
+        if !has_content_type(self.headers(), FORM, false) {
+            return Err(unsupported_media_type(FORM));
+        }
+        let bytes = self.body.bytes(&self.head.headers).await?;
+        serde_urlencoded::from_bytes(bytes).map_err(|e| {
+            Error::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("the form does not have the expected fields: {e}"),
+            )
+        })
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", self.method())
+            .field("uri", self.uri())
+            .field("version", &self.version())
+            .field("headers", self.headers())
+            .field("client_addr", &self.client_addr)
+            .finish_non_exhaustive()
+    }
+}

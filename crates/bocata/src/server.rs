@@ -1,0 +1,202 @@
+//! The HTTP server: accept loop, HTTP/1.1 and HTTP/2 on one port, graceful shutdown.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use axum_core::body::Body;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::task::JoinSet;
+
+use crate::App;
+
+/// The default grace period of a graceful shutdown: 30 seconds.
+pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
+
+type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Serves an [`App`] over TCP: HTTP/1.1 with keep-alive and HTTP/2 (cleartext, prior
+/// knowledge) on the same port, with graceful shutdown.
+///
+/// [`App::run`] and [`App::serve`] use a server with the defaults; build one to change
+/// them:
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use bocata::{App, Server};
+///
+/// # async fn demo(app: App) -> std::io::Result<()> {
+/// Server::new(app)
+///     .grace_period(Duration::from_secs(5))
+///     .run("0.0.0.0:8000")
+///     .await
+/// # }
+/// ```
+///
+/// On shutdown the server stops accepting (new connections are refused), lets the
+/// requests in flight finish, closes idle keep-alive connections (HTTP/2 gets a
+/// `GOAWAY`), and after the grace period closes whatever is still open.
+pub struct Server {
+    app: App,
+    grace_period: Duration,
+    signal: Option<Signal>,
+}
+
+impl Server {
+    /// A server for `app` with the default settings.
+    pub fn new(app: App) -> Self {
+        Self {
+            app,
+            grace_period: DEFAULT_GRACE_PERIOD,
+            signal: None,
+        }
+    }
+
+    /// How long a graceful shutdown waits for requests in flight before closing their
+    /// connections. Default: 30 seconds ([`DEFAULT_GRACE_PERIOD`]).
+    #[must_use]
+    pub fn grace_period(mut self, grace_period: Duration) -> Self {
+        self.grace_period = grace_period;
+        self
+    }
+
+    /// Shuts down gracefully when `signal` completes, instead of on Ctrl-C or SIGTERM.
+    ///
+    /// ```no_run
+    /// # async fn demo(app: bocata::App) -> std::io::Result<()> {
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let server = tokio::spawn(
+    ///     bocata::Server::new(app)
+    ///         .shutdown_signal(async { stopped.await.ok(); })
+    ///         .run("127.0.0.1:8000"),
+    /// );
+    /// // … later:
+    /// stop.send(()).ok();
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn shutdown_signal(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.signal = Some(Box::pin(signal));
+        self
+    }
+
+    /// Binds `addr` and serves until the shutdown signal.
+    ///
+    /// # Errors
+    ///
+    /// When `addr` cannot be bound; the error names the address.
+    pub async fn run(self, addr: impl ToSocketAddrs) -> std::io::Result<()> {
+        let listener = TcpListener::bind(addr).await.map_err(|e| {
+            std::io::Error::new(e.kind(), format!("bocata could not bind the address: {e}"))
+        })?;
+        self.serve(listener).await
+    }
+
+    /// Serves on `listener` until the shutdown signal.
+    ///
+    /// # Errors
+    ///
+    /// When the listener's local address cannot be read.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        let local = listener.local_addr()?;
+        tracing::info!(target: "bocata::server", "listening on http://{local}");
+        let mut signal = self.signal.unwrap_or_else(|| Box::pin(ctrl_c_or_sigterm()));
+
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new());
+        builder.http2().timer(TokioTimer::new());
+        let graceful = GracefulShutdown::new();
+        let mut connections = JoinSet::new();
+
+        loop {
+            tokio::select! {
+                () = &mut signal => break,
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        // Small responses go out at once rather than waiting for Nagle.
+                        stream.set_nodelay(true).ok();
+                        let app = self.app.clone();
+                        let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                            let app = app.clone();
+                            async move {
+                                Ok::<_, Infallible>(app.handle(request.map(Body::new), Some(peer)).await)
+                            }
+                        });
+                        let connection = builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .into_owned();
+                        let connection = graceful.watch(connection);
+                        connections.spawn(async move {
+                            if let Err(e) = connection.await {
+                                tracing::debug!(target: "bocata::server", %peer, "connection ended: {e}");
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(target: "bocata::server", "accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+            }
+        }
+
+        drop(listener);
+        tracing::info!(
+            target: "bocata::server",
+            open = connections.len(),
+            "shutting down; waiting up to {:?} for requests in flight",
+            self.grace_period
+        );
+        if tokio::time::timeout(self.grace_period, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                target: "bocata::server",
+                open = connections.len(),
+                "grace period over; closing the connections still open"
+            );
+        }
+        connections.shutdown().await;
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C, or SIGTERM on Unix. If a handler cannot be installed, that
+/// signal is logged and ignored.
+async fn ctrl_c_or_sigterm() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(target: "bocata::server", "cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(target: "bocata::server", "cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!(target: "bocata::server", "shutdown signal received");
+}

@@ -1,0 +1,278 @@
+//! Testing an [`App`] in-process, with no socket.
+//!
+//! [`TestClient`] sends requests straight into the app and returns the finished
+//! response. Cookies the app sets are kept and sent back on later requests of the same
+//! client, as a browser would.
+//!
+//! ```
+//! use bocata::testing::TestClient;
+//! use bocata::{App, Request, Res, Result};
+//!
+//! async fn hello(req: &Request, res: &mut Res) -> Result {
+//!     let name: String = req.param("name")?;
+//!     res.text(format!("Hello, {name}!"));
+//!     Ok(())
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let client = TestClient::new(App::new().route("/hello/{name}", bocata::get(hello)));
+//! let res = client.get("/hello/Ana").send().await;
+//! assert_eq!(res.status(), 200);
+//! assert_eq!(res.text(), "Hello, Ana!");
+//! # }
+//! ```
+//!
+//! The request builder and response accessors panic on misuse (an invalid header name
+//! in the test, asking for JSON from a body that is not JSON), with a message saying
+//! what went wrong: in a test, that is a failure to report, not an error to handle.
+
+mod jar;
+
+use std::sync::Mutex;
+
+use axum_core::body::Body;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use http_body_util::BodyExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::App;
+use jar::Jar;
+
+/// Drives an [`App`] in-process. See the [module documentation](self).
+pub struct TestClient {
+    app: App,
+    jar: Mutex<Jar>,
+}
+
+impl TestClient {
+    /// A client for `app`, with an empty cookie jar.
+    pub fn new(app: App) -> Self {
+        Self {
+            app,
+            jar: Mutex::new(Jar::default()),
+        }
+    }
+
+    /// A request with any method.
+    pub fn request(&self, method: Method, path: &str) -> TestRequest<'_> {
+        TestRequest {
+            client: self,
+            method,
+            path: path.to_owned(),
+            query: String::new(),
+            headers: HeaderMap::new(),
+            cookies: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// A `GET` request.
+    pub fn get(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::GET, path)
+    }
+
+    /// A `HEAD` request.
+    pub fn head(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::HEAD, path)
+    }
+
+    /// A `POST` request.
+    pub fn post(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::POST, path)
+    }
+
+    /// A `PUT` request.
+    pub fn put(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::PUT, path)
+    }
+
+    /// A `PATCH` request.
+    pub fn patch(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::PATCH, path)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::DELETE, path)
+    }
+
+    /// An `OPTIONS` request.
+    pub fn options(&self, path: &str) -> TestRequest<'_> {
+        self.request(Method::OPTIONS, path)
+    }
+
+    /// The value of cookie `name` in the jar, as the app last set it.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.jar().get(name)
+    }
+
+    fn jar(&self) -> std::sync::MutexGuard<'_, Jar> {
+        self.jar.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A request under construction; finish it with [`send`](TestRequest::send).
+#[must_use = "a test request does nothing until it is sent"]
+pub struct TestRequest<'c> {
+    client: &'c TestClient,
+    method: Method,
+    path: String,
+    query: String,
+    headers: HeaderMap,
+    cookies: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl TestRequest<'_> {
+    /// Sets header `name` (replacing earlier values).
+    ///
+    /// # Panics
+    ///
+    /// If the name or value is not a valid header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let name = HeaderName::try_from(name).expect("a valid header name");
+        let value = HeaderValue::try_from(value).expect("a valid header value");
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Adds `params` to the query string, encoded (`&[("q", "a b")]` or any
+    /// `Serialize` struct).
+    ///
+    /// # Panics
+    ///
+    /// If `params` cannot be encoded as a query string.
+    pub fn query<T: Serialize + ?Sized>(mut self, params: &T) -> Self {
+        let encoded = serde_urlencoded::to_string(params).expect("encodable query parameters");
+        if !self.query.is_empty() && !encoded.is_empty() {
+            self.query.push('&');
+        }
+        self.query.push_str(&encoded);
+        self
+    }
+
+    /// Sends cookie `name` with this request, in addition to the jar's.
+    pub fn cookie(mut self, name: &str, value: &str) -> Self {
+        self.cookies.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sends `value` as a JSON body with `Content-Type: application/json`.
+    ///
+    /// # Panics
+    ///
+    /// If `value` fails to serialize.
+    pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Self {
+        let body = serde_json::to_vec(value).expect("a serializable JSON body");
+        self.body(body).header("content-type", "application/json")
+    }
+
+    /// Sends `value` as an HTML form (`application/x-www-form-urlencoded`).
+    ///
+    /// # Panics
+    ///
+    /// If `value` cannot be encoded as a form.
+    pub fn form<T: Serialize + ?Sized>(self, value: &T) -> Self {
+        let body = serde_urlencoded::to_string(value).expect("an encodable form");
+        self.body(body)
+            .header("content-type", "application/x-www-form-urlencoded")
+    }
+
+    /// Sends `body` as it is. Set its type with [`header`](Self::header).
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Sends the request through the app and waits for the whole response.
+    ///
+    /// # Panics
+    ///
+    /// If the path and query do not form a valid URI, or the response body fails.
+    pub async fn send(self) -> TestResponse {
+        let mut uri = self.path;
+        if !self.query.is_empty() {
+            uri.push(if uri.contains('?') { '&' } else { '?' });
+            uri.push_str(&self.query);
+        }
+        let mut request = http::Request::new(Body::from(self.body));
+        *request.method_mut() = self.method;
+        *request.uri_mut() = uri.parse().expect("a valid request URI");
+        *request.headers_mut() = self.headers;
+
+        let cookie_header = self.client.jar().header_value(&self.cookies);
+        if let Some(value) = cookie_header {
+            request.headers_mut().insert(header::COOKIE, value);
+        }
+
+        let response = self.client.app.handle(request, None).await;
+        let (parts, body) = response.into_parts();
+        self.client.jar().store(&parts.headers);
+        let body = body
+            .collect()
+            .await
+            .expect("the response body to complete")
+            .to_bytes();
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+}
+
+/// A finished response: status, headers and the whole body.
+#[derive(Debug)]
+pub struct TestResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl TestResponse {
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// All response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The first value of header `name`, if present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body's bytes.
+    pub fn bytes(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body as text.
+    ///
+    /// # Panics
+    ///
+    /// If the body is not UTF-8.
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("a UTF-8 response body")
+    }
+
+    /// The body parsed as JSON.
+    ///
+    /// # Panics
+    ///
+    /// If the body is not JSON of type `T`; the message shows the body.
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "the response body is not the expected JSON ({e}): {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+}

@@ -1,0 +1,183 @@
+//! Function views: plain `async fn(&Request, &mut Res) -> Result` registered for chosen
+//! methods, as in Bocadillo.
+
+use std::future::Future;
+
+use futures_util::future::BoxFuture;
+
+use super::{Methods, View, not_implemented};
+use crate::{Request, Res, Result};
+
+/// An async function that can answer a request: any
+/// `async fn(&Request, &mut Res) -> bocata::Result` whose future is `Send`.
+///
+/// You never implement this trait; bocata implements it for every such function. Pass
+/// the function to [`get`], [`post`], … to make a view of it.
+pub trait Handler<'a>: Send + Sync + 'static {
+    /// The future the function returns.
+    type Future: Future<Output = Result> + Send + 'a;
+
+    /// Calls the function.
+    fn call(&self, req: &'a Request, res: &'a mut Res) -> Self::Future;
+}
+
+impl<'a, F, Fut> Handler<'a> for F
+where
+    F: Fn(&'a Request, &'a mut Res) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result> + Send + 'a,
+{
+    type Future = Fut;
+
+    fn call(&self, req: &'a Request, res: &'a mut Res) -> Fut {
+        self(req, res)
+    }
+}
+
+/// A handler behind a pointer, so one `FnView` can hold functions of different types.
+trait BoxedHandler: Send + Sync + 'static {
+    fn call_boxed<'a>(&'a self, req: &'a Request, res: &'a mut Res) -> BoxFuture<'a, Result>;
+}
+
+impl<H> BoxedHandler for H
+where
+    H: for<'a> Handler<'a>,
+{
+    fn call_boxed<'a>(&'a self, req: &'a Request, res: &'a mut Res) -> BoxFuture<'a, Result> {
+        Box::pin(Handler::call(self, req, res))
+    }
+}
+
+/// A view made of async functions, one per method. Build it with [`get`], [`post`],
+/// [`put`], [`patch`] or [`delete`] and chain the others:
+///
+/// ```
+/// use bocata::{App, Request, Res, Result};
+///
+/// async fn list(_req: &Request, res: &mut Res) -> Result {
+///     res.json(&["apple", "pear"]);
+///     Ok(())
+/// }
+///
+/// async fn create(_req: &Request, res: &mut Res) -> Result {
+///     res.status(201).text("created");
+///     Ok(())
+/// }
+///
+/// let app = App::new().route("/fruits", bocata::get(list).post(create));
+/// ```
+#[derive(Default)]
+pub struct FnView {
+    get: Option<Box<dyn BoxedHandler>>,
+    post: Option<Box<dyn BoxedHandler>>,
+    put: Option<Box<dyn BoxedHandler>>,
+    patch: Option<Box<dyn BoxedHandler>>,
+    delete: Option<Box<dyn BoxedHandler>>,
+}
+
+macro_rules! method_setters {
+    ($($method:ident => $doc:literal),* $(,)?) => {
+        impl FnView {
+            $(
+                #[doc = concat!("Answers `", $doc, "` with `handler`, replacing any earlier one.")]
+                #[must_use]
+                pub fn $method<H>(mut self, handler: H) -> Self
+                where
+                    H: for<'a> Handler<'a>,
+                {
+                    self.$method = Some(Box::new(handler));
+                    self
+                }
+            )*
+        }
+
+        $(
+            #[doc = concat!("A function view answering `", $doc, "`; chain more methods on it.")]
+            ///
+            /// ```
+            /// use bocata::{App, Request, Res, Result};
+            ///
+            /// async fn handler(_req: &Request, res: &mut Res) -> Result {
+            ///     res.text("hi");
+            ///     Ok(())
+            /// }
+            ///
+            #[doc = concat!("let app = App::new().route(\"/\", bocata::", stringify!($method), "(handler));")]
+            /// ```
+            pub fn $method<H>(handler: H) -> FnView
+            where
+                H: for<'a> Handler<'a>,
+            {
+                FnView::default().$method(handler)
+            }
+        )*
+    };
+}
+
+method_setters! {
+    get => "GET",
+    post => "POST",
+    put => "PUT",
+    patch => "PATCH",
+    delete => "DELETE",
+}
+
+impl FnView {
+    fn handler(&self, method: Methods) -> Option<&dyn BoxedHandler> {
+        let slot = match method {
+            Methods::GET => &self.get,
+            Methods::POST => &self.post,
+            Methods::PUT => &self.put,
+            Methods::PATCH => &self.patch,
+            Methods::DELETE => &self.delete,
+            _ => return None,
+        };
+        slot.as_deref()
+    }
+
+    fn dispatch<'a>(
+        &'a self,
+        method: Methods,
+        req: &'a Request,
+        res: &'a mut Res,
+    ) -> BoxFuture<'a, Result> {
+        match self.handler(method) {
+            Some(handler) => handler.call_boxed(req, res),
+            None => Box::pin(not_implemented(req, res)),
+        }
+    }
+}
+
+impl View for FnView {
+    fn methods(&self) -> Methods {
+        [
+            Methods::GET,
+            Methods::POST,
+            Methods::PUT,
+            Methods::PATCH,
+            Methods::DELETE,
+        ]
+        .into_iter()
+        .filter(|m| self.handler(*m).is_some())
+        .fold(Methods::EMPTY, Methods::with)
+    }
+
+    async fn on_get(&self, req: &Request, res: &mut Res) -> Result {
+        self.dispatch(Methods::GET, req, res).await
+    }
+
+    async fn on_post(&self, req: &Request, res: &mut Res) -> Result {
+        self.dispatch(Methods::POST, req, res).await
+    }
+
+    async fn on_put(&self, req: &Request, res: &mut Res) -> Result {
+        self.dispatch(Methods::PUT, req, res).await
+    }
+
+    async fn on_patch(&self, req: &Request, res: &mut Res) -> Result {
+        self.dispatch(Methods::PATCH, req, res).await
+    }
+
+    async fn on_delete(&self, req: &Request, res: &mut Res) -> Result {
+        self.dispatch(Methods::DELETE, req, res).await
+    }
+}

@@ -1,0 +1,144 @@
+//! Views: the structs (and functions) that answer requests.
+//!
+//! A view is a struct whose `on_get`, `on_post`, `on_put`, `on_patch` and `on_delete`
+//! methods receive the [`Request`] and a [`Res`] to fill in. It is registered once with
+//! [`App::route`](crate::App::route) and shared by every request, so its fields are its
+//! state. Write the methods in an `impl` block marked [`#[bocata::view]`](crate::view):
+//!
+//! ```
+//! use bocata::{Request, Res, Result};
+//!
+//! struct Greeter {
+//!     greeting: String,
+//! }
+//!
+//! #[bocata::view]
+//! impl Greeter {
+//!     async fn on_get(&self, req: &Request, res: &mut Res) -> Result {
+//!         let name: String = req.param("name")?;
+//!         res.text(format!("{}, {name}!", self.greeting));
+//!         Ok(())
+//!     }
+//! }
+//! ```
+//!
+//! Methods the view does not implement are answered with `405 Method Not Allowed` and
+//! an `Allow` header; HEAD is answered from `on_get` and OPTIONS from the list of
+//! methods. Plain async functions are views too: see [`get`] and [`FnView`].
+
+mod function;
+mod methods;
+
+use std::future::Future;
+
+use futures_util::future::BoxFuture;
+
+pub use function::{FnView, Handler, delete, get, patch, post, put};
+pub use methods::Methods;
+pub(crate) use methods::Verb;
+
+use crate::{Error, Request, Res, Result};
+
+/// A struct that answers requests with `on_get`, `on_post`, … methods.
+///
+/// Implement it with [`#[bocata::view]`](crate::view) on an `impl` block, which writes
+/// [`methods`](View::methods) from the `on_*` methods present (and rejects a misspelled
+/// one at compile time). Implementing it by hand works too: override the `on_*` methods
+/// (as `async fn`) and return their set from `methods`.
+///
+/// ```
+/// use bocata::{Methods, Request, Res, Result, View};
+///
+/// struct Health;
+///
+/// impl View for Health {
+///     fn methods(&self) -> Methods {
+///         Methods::GET
+///     }
+///
+///     async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+///         res.text("ok");
+///         Ok(())
+///     }
+/// }
+/// ```
+///
+/// The futures must be `Send`, since requests run on a multi-threaded runtime: hold no
+/// `std::sync::MutexGuard` or `Rc` across an `.await`.
+pub trait View: Send + Sync + 'static {
+    /// The methods this view implements. Requests for other methods get a 405.
+    fn methods(&self) -> Methods;
+
+    /// Answers `GET` (and `HEAD`, whose body bocata drops).
+    fn on_get(&self, req: &Request, res: &mut Res) -> impl Future<Output = Result> + Send {
+        not_implemented(req, res)
+    }
+
+    /// Answers `POST`.
+    fn on_post(&self, req: &Request, res: &mut Res) -> impl Future<Output = Result> + Send {
+        not_implemented(req, res)
+    }
+
+    /// Answers `PUT`.
+    fn on_put(&self, req: &Request, res: &mut Res) -> impl Future<Output = Result> + Send {
+        not_implemented(req, res)
+    }
+
+    /// Answers `PATCH`.
+    fn on_patch(&self, req: &Request, res: &mut Res) -> impl Future<Output = Result> + Send {
+        not_implemented(req, res)
+    }
+
+    /// Answers `DELETE`.
+    fn on_delete(&self, req: &Request, res: &mut Res) -> impl Future<Output = Result> + Send {
+        not_implemented(req, res)
+    }
+}
+
+/// The body of the `on_*` methods a view does not override. bocata checks
+/// [`View::methods`] before calling, so this runs only when `methods` claims a method the
+/// view does not implement: a bug in a hand-written `impl View`, reported as a 500.
+fn not_implemented(
+    req: &Request,
+    _res: &mut Res,
+) -> impl Future<Output = Result> + Send + 'static {
+    let message = format!(
+        "the view claims {} in `methods()` but does not implement it",
+        req.method()
+    );
+    std::future::ready(Err(Error::internal(message)))
+}
+
+/// A view with its type erased, as the route table stores it.
+pub(crate) trait ErasedView: Send + Sync + 'static {
+    fn methods(&self) -> Methods;
+
+    fn call<'a>(
+        &'a self,
+        method: Methods,
+        req: &'a Request,
+        res: &'a mut Res,
+    ) -> BoxFuture<'a, Result>;
+}
+
+impl<V: View> ErasedView for V {
+    fn methods(&self) -> Methods {
+        View::methods(self)
+    }
+
+    fn call<'a>(
+        &'a self,
+        method: Methods,
+        req: &'a Request,
+        res: &'a mut Res,
+    ) -> BoxFuture<'a, Result> {
+        match method {
+            Methods::GET => Box::pin(self.on_get(req, res)),
+            Methods::POST => Box::pin(self.on_post(req, res)),
+            Methods::PUT => Box::pin(self.on_put(req, res)),
+            Methods::PATCH => Box::pin(self.on_patch(req, res)),
+            Methods::DELETE => Box::pin(self.on_delete(req, res)),
+            _ => Box::pin(not_implemented(req, res)),
+        }
+    }
+}
