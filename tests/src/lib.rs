@@ -1,1 +1,131 @@
-//! placeholder
+//! Helpers for the black-box tests: a bocata server on an OS-chosen port, and hyper
+//! clients that talk to it over HTTP/1.1 or HTTP/2.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bocata::{App, Server};
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long any single step of a test may take before it counts as hung. Generous, so
+/// a loaded machine never fails a test that is merely slow.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Awaits `future`, failing the test if it takes longer than [`PATIENCE`].
+pub async fn within<F: std::future::Future>(what: &str, future: F) -> F::Output {
+    tokio::time::timeout(PATIENCE, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+/// A bocata server running in the background on 127.0.0.1 and a port the OS chose.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl Running {
+    /// Serves `app` with the default server settings.
+    pub async fn start(app: App) -> Self {
+        Self::start_with(Server::new(app)).await
+    }
+
+    /// Serves with a configured server; its shutdown signal is replaced by
+    /// [`Running::stop`].
+    pub async fn start_with(server: Server) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind to an OS-chosen port");
+        let addr = listener.local_addr().expect("the bound address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = server.shutdown_signal(async {
+            stopped.await.ok();
+        });
+        let task = tokio::spawn(server.serve(listener));
+        Self {
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Starts a graceful shutdown without waiting for it.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+    }
+
+    /// Starts a graceful shutdown and waits until the server has returned.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        self.stop();
+        within("the server to shut down", &mut self.task)
+            .await
+            .expect("the server task not to panic")
+    }
+
+    /// Opens an HTTP/1.1 connection.
+    pub async fn http1(&self) -> http1::SendRequest<Full<Bytes>> {
+        let stream = within("connect", TcpStream::connect(self.addr))
+            .await
+            .expect("connect to the server");
+        let (sender, connection) = http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("an HTTP/1.1 handshake");
+        tokio::spawn(connection);
+        sender
+    }
+
+    /// Opens an HTTP/2 connection with prior knowledge (no upgrade, no TLS).
+    pub async fn http2(&self) -> http2::SendRequest<Full<Bytes>> {
+        let stream = within("connect", TcpStream::connect(self.addr))
+            .await
+            .expect("connect to the server");
+        let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .expect("an HTTP/2 handshake");
+        tokio::spawn(connection);
+        sender
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A request with an empty body.
+pub fn get(uri: &str) -> Request<Full<Bytes>> {
+    request("GET", uri, Bytes::new())
+}
+
+/// A request with `method`, `uri` and `body`.
+pub fn request(method: &str, uri: &str, body: impl Into<Bytes>) -> Request<Full<Bytes>> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Full::new(body.into()))
+        .expect("a valid test request")
+}
+
+/// Reads a whole response.
+pub async fn read(response: Response<hyper::body::Incoming>) -> (http::response::Parts, Bytes) {
+    let (parts, body) = response.into_parts();
+    let body = within("the response body", body.collect())
+        .await
+        .expect("a complete response body")
+        .to_bytes();
+    (parts, body)
+}

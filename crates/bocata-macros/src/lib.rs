@@ -29,7 +29,15 @@ pub fn view(args: TokenStream, input: TokenStream) -> TokenStream {
             .into();
     }
     let item = parse_macro_input!(input as ItemImpl);
-    expand(item).unwrap_or_else(|e| e.to_compile_error()).into()
+    let inherent = item.trait_.is_none().then(|| item.clone());
+    match expand(item) {
+        Ok(tokens) => tokens.into(),
+        // Keep an inherent block as written, so the error is the only message shown.
+        Err(e) => {
+            let error = e.to_compile_error();
+            quote!(#error #inherent).into()
+        }
+    }
 }
 
 fn expand(item: ItemImpl) -> syn::Result<proc_macro2::TokenStream> {

@@ -50,6 +50,16 @@ pub struct App {
     shared: Arc<Shared>,
 }
 
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("routes", &self.shared.routes)
+            .field("body_limit", &self.shared.body_limit)
+            .field("debug", &self.shared.debug)
+            .finish()
+    }
+}
+
 /// What every request of an app shares.
 #[derive(Clone)]
 pub(crate) struct Shared {

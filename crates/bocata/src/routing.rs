@@ -144,6 +144,14 @@ impl Routes {
     }
 }
 
+impl std::fmt::Debug for Routes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.endpoints.iter().map(|e| &e.pattern))
+            .finish()
+    }
+}
+
 impl Endpoint {
     /// The position of parameter `name` in this route's pattern.
     pub(crate) fn param_position(&self, name: &str) -> Option<usize> {

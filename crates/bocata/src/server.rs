@@ -47,6 +47,15 @@ pub struct Server {
     signal: Option<Signal>,
 }
 
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("app", &self.app)
+            .field("grace_period", &self.grace_period)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Server {
     /// A server for `app` with the default settings.
     pub fn new(app: App) -> Self {

@@ -91,13 +91,11 @@ pub(crate) fn has_content_type(headers: &HeaderMap, essence: &str, json_suffix: 
         return true;
     }
     json_suffix
-        && media
-            .split_once('/')
-            .is_some_and(|(kind, sub)| {
-                kind.eq_ignore_ascii_case("application")
-                    && sub.len() > 5
-                    && sub[sub.len() - 5..].eq_ignore_ascii_case("+json")
-            })
+        && media.split_once('/').is_some_and(|(kind, sub)| {
+            kind.eq_ignore_ascii_case("application")
+                && sub.len() > 5
+                && sub[sub.len() - 5..].eq_ignore_ascii_case("+json")
+        })
 }
 
 /// The error for a body of the wrong media type.
@@ -170,7 +168,10 @@ mod tests {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("10"));
         let err = body.bytes(&headers).await.unwrap_err();
         assert_eq!(err.status(), 413);
-        assert!(body.source.lock().unwrap().is_some(), "the body was not read");
+        assert!(
+            body.source.lock().unwrap().is_some(),
+            "the body was not read"
+        );
         let again = body.bytes(&headers).await.unwrap_err();
         assert_eq!(again.status(), 413, "the failure is remembered");
     }

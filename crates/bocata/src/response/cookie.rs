@@ -54,10 +54,7 @@ mod tests {
 
     #[test]
     fn defaults_fill_only_what_is_unset() {
-        assert_eq!(
-            value(("id", "42")),
-            "id=42; HttpOnly; SameSite=Lax; Path=/"
-        );
+        assert_eq!(value(("id", "42")), "id=42; HttpOnly; SameSite=Lax; Path=/");
         let custom = Cookie::build(("id", "42"))
             .http_only(false)
             .same_site(SameSite::Strict)

@@ -347,7 +347,10 @@ impl Res {
     /// # }
     /// ```
     pub fn attachment(&mut self, filename: &str) -> &mut Self {
-        self.header(header::CONTENT_DISPOSITION, disposition::attachment(filename))
+        self.header(
+            header::CONTENT_DISPOSITION,
+            disposition::attachment(filename),
+        )
     }
 
     /// Redirects to `location` (a path or an absolute URL) with an empty body.

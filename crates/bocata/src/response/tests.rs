@@ -3,6 +3,9 @@ use http_body_util::BodyExt;
 
 use super::*;
 
+/// A change a test makes to a `Res`.
+type Setter = fn(&mut Res);
+
 struct Finished {
     status: StatusCode,
     headers: HeaderMap,
@@ -33,19 +36,58 @@ fn failure(f: impl FnOnce(&mut Res)) -> Error {
 
 #[tokio::test]
 async fn body_kinds_fix_body_and_type() {
-    let cases: [(&str, fn(&mut Res), &str, &str); 5] = [
-        ("text", |r| { r.text("hi"); }, "text/plain; charset=utf-8", "hi"),
-        ("html", |r| { r.html("<b>hi</b>"); }, "text/html; charset=utf-8", "<b>hi</b>"),
-        ("json", |r| { r.json(&serde_json::json!({"a": 1})); }, "application/json", r#"{"a":1}"#),
-        ("content", |r| { r.content(&b"\x00\x01"[..]); }, "application/octet-stream", "\u{0}\u{1}"),
-        ("json_mut", |r| { r.json_mut()["hello"] = "world".into(); }, "application/json", r#"{"hello":"world"}"#),
+    let cases: [(&str, Setter, &str, &str); 5] = [
+        (
+            "text",
+            |r| {
+                r.text("hi");
+            },
+            "text/plain; charset=utf-8",
+            "hi",
+        ),
+        (
+            "html",
+            |r| {
+                r.html("<b>hi</b>");
+            },
+            "text/html; charset=utf-8",
+            "<b>hi</b>",
+        ),
+        (
+            "json",
+            |r| {
+                r.json(&serde_json::json!({"a": 1}));
+            },
+            "application/json",
+            r#"{"a":1}"#,
+        ),
+        (
+            "content",
+            |r| {
+                r.content(&b"\x00\x01"[..]);
+            },
+            "application/octet-stream",
+            "\u{0}\u{1}",
+        ),
+        (
+            "json_mut",
+            |r| {
+                r.json_mut()["hello"] = "world".into();
+            },
+            "application/json",
+            r#"{"hello":"world"}"#,
+        ),
     ];
     for (name, set, content_type, body) in cases {
         let done = build(set).await;
         assert_eq!(done.status, 200, "{name}");
         assert_eq!(done.headers[CONTENT_TYPE], content_type, "{name}");
         assert_eq!(done.body, body.as_bytes(), "{name}");
-        assert_eq!(done.headers[CONTENT_LENGTH], body.len().to_string(), "{name}");
+        assert_eq!(
+            done.headers[CONTENT_LENGTH],
+            body.len().to_string(),
+            "{name}"
+        );
     }
 }
 
@@ -200,12 +242,22 @@ async fn attachment_sets_a_safe_disposition_on_any_body() {
 
 #[test]
 fn invalid_setters_become_a_500_with_the_cause() {
-    let cases: [(&str, fn(&mut Res)); 7] = [
-        ("status", |r| { r.status(1000); }),
-        ("header", |r| { r.header("x-evil", "a\r\nSet-Cookie: x=1"); }),
-        ("header", |r| { r.header("bad name", "v"); }),
-        ("append_header", |r| { r.append_header("x", "\n"); }),
-        ("content_type", |r| { r.content_type("text/\nhtml"); }),
+    let cases: [(&str, Setter); 7] = [
+        ("status", |r| {
+            r.status(1000);
+        }),
+        ("header", |r| {
+            r.header("x-evil", "a\r\nSet-Cookie: x=1");
+        }),
+        ("header", |r| {
+            r.header("bad name", "v");
+        }),
+        ("append_header", |r| {
+            r.append_header("x", "\n");
+        }),
+        ("content_type", |r| {
+            r.content_type("text/\nhtml");
+        }),
         ("json", |r| {
             let map: std::collections::HashMap<(u8, u8), u8> = [((1, 2), 3)].into();
             r.json(&map);

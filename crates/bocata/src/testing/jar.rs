@@ -50,7 +50,11 @@ impl Jar {
             .filter(|(name, _)| !extra.iter().any(|(n, _)| n == name));
         let pairs: Vec<String> = jar
             .chain(extra)
-            .map(|(name, value)| Cookie::new(name.as_str(), value.as_str()).encoded().to_string())
+            .map(|(name, value)| {
+                Cookie::new(name.as_str(), value.as_str())
+                    .encoded()
+                    .to_string()
+            })
             .collect();
         if pairs.is_empty() {
             return None;

@@ -42,6 +42,7 @@ use crate::App;
 use jar::Jar;
 
 /// Drives an [`App`] in-process. See the [module documentation](self).
+#[derive(Debug)]
 pub struct TestClient {
     app: App,
     jar: Mutex<Jar>,
@@ -110,12 +111,15 @@ impl TestClient {
     }
 
     fn jar(&self) -> std::sync::MutexGuard<'_, Jar> {
-        self.jar.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.jar
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 /// A request under construction; finish it with [`send`](TestRequest::send).
 #[must_use = "a test request does nothing until it is sent"]
+#[derive(Debug)]
 pub struct TestRequest<'c> {
     client: &'c TestClient,
     method: Method,

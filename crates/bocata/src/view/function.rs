@@ -121,6 +121,14 @@ method_setters! {
     delete => "DELETE",
 }
 
+impl std::fmt::Debug for FnView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FnView")
+            .field("methods", &self.methods())
+            .finish()
+    }
+}
+
 impl FnView {
     fn handler(&self, method: Methods) -> Option<&dyn BoxedHandler> {
         let slot = match method {

@@ -98,10 +98,7 @@ pub trait View: Send + Sync + 'static {
 /// The body of the `on_*` methods a view does not override. bocata checks
 /// [`View::methods`] before calling, so this runs only when `methods` claims a method the
 /// view does not implement: a bug in a hand-written `impl View`, reported as a 500.
-fn not_implemented(
-    req: &Request,
-    _res: &mut Res,
-) -> impl Future<Output = Result> + Send + 'static {
+fn not_implemented(req: &Request, _res: &mut Res) -> impl Future<Output = Result> + Send + 'static {
     let message = format!(
         "the view claims {} in `methods()` but does not implement it",
         req.method()

@@ -1,0 +1,165 @@
+//! Errors: abort, Error::new, `?`, panics, and negotiated error bodies.
+
+use bocata::http::{HeaderValue, header};
+use bocata::testing::TestClient;
+use bocata::{App, Error, Request, Res, Result, abort};
+
+async fn forbidden(_req: &Request, _res: &mut Res) -> Result {
+    abort(403)
+}
+
+async fn conflict(_req: &Request, _res: &mut Res) -> Result {
+    Err(Error::new(409, "the name <b>ana</b> is taken"))
+}
+
+async fn io_failure(_req: &Request, _res: &mut Res) -> Result {
+    std::fs::read("/definitely/not/here/secret.toml")?;
+    Ok(())
+}
+
+async fn panics(_req: &Request, _res: &mut Res) -> Result {
+    let items: Vec<u32> = Vec::new();
+    let first = items.first().copied();
+    panic!("the list was empty: {first:?}")
+}
+
+async fn ok(_req: &Request, res: &mut Res) -> Result {
+    res.text("fine");
+    Ok(())
+}
+
+async fn needs_login(_req: &Request, _res: &mut Res) -> Result {
+    Err(Error::new(401, "log in first").with_header(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"bocata\""),
+    ))
+}
+
+async fn number(req: &Request, res: &mut Res) -> Result {
+    let n: u8 = req.param("n")?;
+    res.text(n.to_string());
+    Ok(())
+}
+
+fn app() -> App {
+    App::new()
+        .route("/forbidden", bocata::get(forbidden))
+        .route("/conflict", bocata::get(conflict))
+        .route("/io", bocata::get(io_failure))
+        .route("/panic", bocata::get(panics))
+        .route("/ok", bocata::get(ok))
+        .route("/login", bocata::get(needs_login))
+        .route("/n/{n}", bocata::get(number))
+}
+
+#[tokio::test]
+async fn abort_gives_the_status_with_a_short_text_body() {
+    let res = TestClient::new(app()).get("/forbidden").send().await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        res.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(res.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(res.text(), "403 Forbidden\n");
+}
+
+#[tokio::test]
+async fn clients_that_accept_json_get_problem_details() {
+    let client = TestClient::new(app());
+    let res = client
+        .get("/conflict")
+        .header("accept", "application/json")
+        .send()
+        .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(res.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        res.json::<serde_json::Value>(),
+        serde_json::json!({
+            "type": "about:blank",
+            "title": "Conflict",
+            "status": 409,
+            "detail": "the name <b>ana</b> is taken",
+        })
+    );
+    let text = client.get("/conflict").send().await;
+    assert_eq!(text.text(), "409 Conflict: the name <b>ana</b> is taken\n");
+    assert_eq!(
+        text.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+}
+
+#[tokio::test]
+async fn question_mark_on_any_error_is_a_500_that_hides_the_cause() {
+    let res = TestClient::new(app()).get("/io").send().await;
+    assert_eq!(res.status(), 500);
+    assert_eq!(res.text(), "500 Internal Server Error\n");
+    assert!(!res.text().contains("secret"));
+}
+
+#[tokio::test]
+async fn debug_mode_shows_the_cause() {
+    let client = TestClient::new(app().debug(true));
+    let res = client.get("/io").send().await;
+    assert_eq!(res.status(), 500);
+    assert!(
+        res.text().starts_with("500 Internal Server Error: "),
+        "{}",
+        res.text()
+    );
+    assert!(res.text().contains("No such file"), "{}", res.text());
+    let res = client.get("/panic").send().await;
+    assert!(
+        res.text()
+            .contains("view panicked: the list was empty: None"),
+        "{}",
+        res.text()
+    );
+}
+
+#[tokio::test]
+async fn a_panic_is_a_500_and_the_app_keeps_serving() {
+    let client = TestClient::new(app());
+    let res = client.get("/panic").send().await;
+    assert_eq!(res.status(), 500);
+    assert_eq!(res.text(), "500 Internal Server Error\n");
+    assert_eq!(client.get("/ok").send().await.text(), "fine");
+    assert_eq!(client.get("/panic").send().await.status(), 500);
+    assert_eq!(client.get("/ok").send().await.text(), "fine");
+}
+
+#[tokio::test]
+async fn errors_carry_their_extra_headers() {
+    let res = TestClient::new(app()).get("/login").send().await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        res.header("www-authenticate"),
+        Some("Basic realm=\"bocata\"")
+    );
+    assert_eq!(res.text(), "401 Unauthorized: log in first\n");
+}
+
+#[tokio::test]
+async fn request_data_is_never_echoed_into_error_bodies() {
+    let client = TestClient::new(app());
+    for accept in ["text/html", "application/json"] {
+        let res = client
+            .get("/n/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+            .header("accept", accept)
+            .send()
+            .await;
+        assert_eq!(res.status(), 400);
+        assert!(!res.text().contains("<script>"), "{}", res.text());
+        assert!(!res.text().contains("alert"), "{}", res.text());
+    }
+}
+
+#[tokio::test]
+async fn head_of_an_error_has_headers_and_no_body() {
+    let res = TestClient::new(app()).head("/forbidden").send().await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(res.header("content-length"), Some("14"));
+    assert!(res.bytes().is_empty());
+}

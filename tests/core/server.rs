@@ -1,0 +1,268 @@
+//! The server over real sockets: HTTP/1.1 keep-alive, HTTP/2 prior knowledge, HEAD,
+//! 405, a panicking view beside a healthy request, body limits on the wire, and
+//! graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bocata::{App, Request, Res, Result, Server};
+use bocata_tests::{Running, get, read, request, within};
+use http::{StatusCode, Version};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, mpsc};
+
+async fn peer(req: &Request, res: &mut Res) -> Result {
+    let addr = req.client_addr().map(|a| a.to_string()).unwrap_or_default();
+    res.text(addr);
+    Ok(())
+}
+
+async fn version(req: &Request, res: &mut Res) -> Result {
+    res.text(format!("{:?}", req.version()));
+    Ok(())
+}
+
+async fn panics(_req: &Request, _res: &mut Res) -> Result {
+    panic!("this view always panics")
+}
+
+async fn echo(req: &Request, res: &mut Res) -> Result {
+    let body = req.bytes().await?;
+    res.content(body);
+    Ok(())
+}
+
+/// A view that reports when it has started and finishes only when released, so a test
+/// knows a request is in flight without sleeping.
+struct Gate {
+    started: mpsc::UnboundedSender<()>,
+    release: Arc<Notify>,
+}
+
+#[bocata::view]
+impl Gate {
+    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        self.started.send(()).ok();
+        self.release.notified().await;
+        res.text("finished");
+        Ok(())
+    }
+}
+
+fn gate() -> (Gate, mpsc::UnboundedReceiver<()>, Arc<Notify>) {
+    let (started, started_rx) = mpsc::unbounded_channel();
+    let release = Arc::new(Notify::new());
+    let gate = Gate {
+        started,
+        release: Arc::clone(&release),
+    };
+    (gate, started_rx, release)
+}
+
+fn app() -> App {
+    App::new()
+        .route("/peer", bocata::get(peer))
+        .route("/version", bocata::get(version))
+        .route("/panic", bocata::get(panics))
+        .route("/echo", bocata::post(echo))
+}
+
+#[tokio::test]
+async fn http1_keep_alive_reuses_the_connection() {
+    let server = Running::start(app()).await;
+    let mut conn = server.http1().await;
+    let mut peers = Vec::new();
+    for _ in 0..3 {
+        within("ready", conn.ready())
+            .await
+            .expect("connection usable");
+        let response = within("response", conn.send_request(get("/peer")))
+            .await
+            .expect("a response");
+        let (parts, body) = read(response).await;
+        assert_eq!(parts.status, 200);
+        assert_eq!(parts.version, Version::HTTP_11);
+        peers.push(body);
+    }
+    assert!(!peers[0].is_empty(), "the view sees the client's address");
+    assert_eq!(peers[0], peers[1], "same client port: one connection");
+    assert_eq!(peers[1], peers[2]);
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_on_the_same_port() {
+    let server = Running::start(app()).await;
+    let mut conn = server.http2().await;
+    let mut request = get("/version");
+    *request.uri_mut() = format!("http://{}/version", server.addr)
+        .parse()
+        .expect("a URI");
+    let response = within("response", conn.send_request(request))
+        .await
+        .expect("a response");
+    let (parts, body) = read(response).await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(parts.version, Version::HTTP_2);
+    assert_eq!(body, "HTTP/2.0");
+
+    let mut http1 = server.http1().await;
+    let response = within("response", http1.send_request(get("/version")))
+        .await
+        .expect("a response");
+    assert_eq!(read(response).await.1, "HTTP/1.1");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn head_and_405_on_the_wire() {
+    let server = Running::start(app()).await;
+    let mut conn = server.http1().await;
+    let response = within("HEAD", conn.send_request(request("HEAD", "/peer", "")))
+        .await
+        .expect("a response");
+    let (parts, body) = read(response).await;
+    assert_eq!(parts.status, 200);
+    let length: usize = parts.headers["content-length"]
+        .to_str()
+        .expect("ASCII")
+        .parse()
+        .expect("a number");
+    assert!(length > 0, "HEAD announces the GET body's length");
+    assert!(body.is_empty());
+
+    within("ready", conn.ready())
+        .await
+        .expect("still usable after HEAD");
+    let response = within("DELETE", conn.send_request(request("DELETE", "/peer", "")))
+        .await
+        .expect("a response");
+    let (parts, _) = read(response).await;
+    assert_eq!(parts.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(parts.headers["allow"], "GET, HEAD, OPTIONS");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn a_panicking_view_does_not_disturb_a_request_in_flight() {
+    let (gate, mut started, release) = gate();
+    let server = Running::start(app().route("/slow", gate)).await;
+
+    let mut slow_conn = server.http1().await;
+    let slow = tokio::spawn(slow_conn.send_request(get("/slow")));
+    within("the slow view to start", started.recv()).await;
+
+    let mut conn = server.http1().await;
+    for _ in 0..3 {
+        let response = within("panic", conn.send_request(get("/panic")))
+            .await
+            .expect("a 500, not a dropped connection");
+        assert_eq!(read(response).await.0.status, 500);
+        within("ready", conn.ready())
+            .await
+            .expect("connection still usable");
+    }
+
+    release.notify_one();
+    let response = within("the slow view", slow)
+        .await
+        .expect("no panic in the task")
+        .expect("a response");
+    let (parts, body) = read(response).await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(body, "finished");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_without_waiting_for_it() {
+    let server = Running::start(app().body_limit(1024)).await;
+    let mut stream = within("connect", TcpStream::connect(server.addr))
+        .await
+        .expect("connect");
+    // Announce 100 MB and send none of it: the 413 must come back anyway.
+    stream
+        .write_all(b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 100000000\r\n\r\n")
+        .await
+        .expect("write the head");
+    let mut buffer = vec![0; 1024];
+    let n = within("the 413", stream.read(&mut buffer))
+        .await
+        .expect("read the response");
+    let head = String::from_utf8_lossy(&buffer[..n]);
+    assert!(head.starts_with("HTTP/1.1 413 Payload Too Large"), "{head}");
+    assert!(
+        head.contains("larger than the limit of 1024 bytes"),
+        "{head}"
+    );
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_requests_in_flight_and_refuses_new_ones() {
+    let (gate, mut started, release) = gate();
+    let mut server = Running::start(app().route("/slow", gate)).await;
+
+    let mut busy = server.http1().await;
+    let in_flight = tokio::spawn(busy.send_request(get("/slow")));
+    within("the slow view to start", started.recv()).await;
+
+    // An idle keep-alive connection is closed by the shutdown.
+    let idle_stream = TcpStream::connect(server.addr).await.expect("connect");
+    let (mut idle, idle_conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(idle_stream))
+            .await
+            .expect("handshake");
+    let idle_conn = tokio::spawn(idle_conn);
+    let response = within("idle", idle.send_request(get("/peer")))
+        .await
+        .expect("a response");
+    assert_eq!(read(response).await.0.status, 200);
+
+    server.stop();
+
+    // New connections are refused once the listener is closed.
+    within("new connections to be refused", async {
+        while let Ok(stream) = TcpStream::connect(server.addr).await {
+            drop(stream);
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    within("the idle connection to be closed", idle_conn)
+        .await
+        .expect("no panic")
+        .expect("a clean close");
+
+    release.notify_one();
+    let response = within("the in-flight request", in_flight)
+        .await
+        .expect("no panic")
+        .expect("the in-flight request completes");
+    let (parts, body) = read(response).await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(body, "finished");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn the_grace_period_bounds_the_wait_for_requests_that_never_end() {
+    let (gate, mut started, _never_released) = gate();
+    let server = Running::start_with(
+        Server::new(app().route("/stuck", gate)).grace_period(Duration::from_millis(100)),
+    )
+    .await;
+    let mut conn = server.http1().await;
+    let stuck = tokio::spawn(conn.send_request(get("/stuck")));
+    within("the stuck view to start", started.recv()).await;
+
+    server
+        .shutdown()
+        .await
+        .expect("returns after the grace period");
+    let outcome = within("the stuck request to be cut off", stuck)
+        .await
+        .expect("no panic");
+    assert!(outcome.is_err(), "the connection was closed, not answered");
+}

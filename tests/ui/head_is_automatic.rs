@@ -1,0 +1,17 @@
+use bocata::{Request, Res, Result};
+
+struct Page;
+
+#[bocata::view]
+impl Page {
+    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        res.text("page");
+        Ok(())
+    }
+
+    async fn on_head(&self, _req: &Request, _res: &mut Res) -> Result {
+        Ok(())
+    }
+}
+
+fn main() {}

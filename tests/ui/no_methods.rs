@@ -1,0 +1,8 @@
+struct Page;
+
+#[bocata::view]
+impl Page {
+    fn helper(&self) {}
+}
+
+fn main() {}

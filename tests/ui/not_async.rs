@@ -1,0 +1,13 @@
+use bocata::{Request, Res, Result};
+
+struct Page;
+
+#[bocata::view]
+impl Page {
+    fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        res.text("page");
+        Ok(())
+    }
+}
+
+fn main() {}
