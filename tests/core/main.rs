@@ -2,6 +2,7 @@
 //! TestClient, and the server over real sockets.
 
 mod errors;
+mod logging;
 mod macro_errors;
 mod requests;
 mod responses;

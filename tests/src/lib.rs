@@ -129,3 +129,8 @@ pub async fn read(response: Response<hyper::body::Incoming>) -> (http::response:
         .to_bytes();
     (parts, body)
 }
+
+/// The README's code, compiled as a doctest so it cannot drift from the API.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -69,6 +69,15 @@ mod tests {
     }
 
     #[test]
+    fn expires_is_an_http_date() {
+        let expires = cookie::time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        assert_eq!(
+            value(Cookie::build(("id", "1")).expires(expires)),
+            "id=1; HttpOnly; SameSite=Lax; Path=/; Expires=Fri, 15 Jan 2027 08:00:00 GMT"
+        );
+    }
+
+    #[test]
     fn values_cannot_inject_attributes() {
         assert_eq!(
             value(("id", "1; Domain=evil.example")),
