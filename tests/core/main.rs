@@ -2,11 +2,14 @@
 //! TestClient, and the server over real sockets.
 
 mod errors;
+mod files;
+mod files_wire;
 mod logging;
 mod macro_errors;
 mod requests;
 mod responses;
 mod routing;
 mod server;
+mod static_files;
 mod test_client;
 mod views;

@@ -134,3 +134,90 @@ pub async fn read(response: Response<hyper::body::Incoming>) -> (http::response:
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// A folder of files for one test, removed when dropped.
+#[derive(Debug)]
+pub struct Fixture {
+    /// The folder.
+    pub dir: std::path::PathBuf,
+}
+
+impl Fixture {
+    /// A new, empty folder under the system's temporary directory.
+    pub fn new(name: &str) -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("bocata-test-{}-{name}-{n}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::create_dir_all(&dir).expect("create the fixture folder");
+        Self { dir }
+    }
+
+    /// Writes `contents` to `name` (creating folders) and returns its path.
+    pub fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> std::path::PathBuf {
+        let path = self.dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create the fixture's folders");
+        }
+        std::fs::write(&path, contents).expect("write a fixture file");
+        path
+    }
+
+    /// The path of `name` in the folder.
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.join(name)
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+/// `len` bytes in which every position has a distinct-looking value, so a wrong offset
+/// shows up in a comparison.
+pub fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+/// The parts of a `multipart/byteranges` body as `(Content-Range, bytes)`, checking
+/// that every part has a `Content-Type` and the body ends with the close delimiter.
+pub fn multipart_byteranges(content_type: &str, body: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let boundary = content_type
+        .strip_prefix("multipart/byteranges; boundary=")
+        .unwrap_or_else(|| panic!("not multipart/byteranges: {content_type}"));
+    let delimiter = format!("\r\n--{boundary}");
+    let mut parts = Vec::new();
+    let mut rest = body;
+    loop {
+        let at = find(rest, delimiter.as_bytes()).expect("a delimiter");
+        rest = &rest[at + delimiter.len()..];
+        if rest.starts_with(b"--\r\n") {
+            assert_eq!(rest.len(), 4, "nothing after the close delimiter");
+            break;
+        }
+        let head_end = find(rest, b"\r\n\r\n").expect("the end of the part's head");
+        let head = String::from_utf8_lossy(&rest[2..head_end]).into_owned();
+        assert!(
+            head.lines().any(|l| l.starts_with("content-type: ")),
+            "{head}"
+        );
+        let content_range = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-range: "))
+            .expect("a Content-Range in each part")
+            .to_owned();
+        rest = &rest[head_end + 4..];
+        let next = find(rest, delimiter.as_bytes()).expect("the next delimiter");
+        parts.push((content_range, rest[..next].to_vec()));
+        rest = &rest[next..];
+    }
+    parts
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

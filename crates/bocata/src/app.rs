@@ -18,6 +18,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use crate::error::{BoxError, PanicMessage, render};
 use crate::routing::{Lookup, RouteError, Routes};
 use crate::server::Server;
+use crate::static_files::{self, StaticFiles};
 use crate::view::Verb;
 use crate::{Error, Request, Res, View};
 
@@ -141,6 +142,33 @@ impl App {
         Ok(self)
     }
 
+    /// Serves the files under a folder at `url_prefix`: `"public"` (a path) for the
+    /// defaults, or a [`StaticFiles`] with options. Files get everything
+    /// [`Res::file`] does (ETag, Last-Modified, conditional and Range requests) and
+    /// cannot be escaped from; see [`StaticFiles`].
+    ///
+    /// ```
+    /// use bocata::{App, StaticFiles};
+    ///
+    /// let app = App::new()
+    ///     .static_files("/static", "public")
+    ///     .static_files("/", StaticFiles::new("site").cache_control("max-age=60"));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the prefix conflicts with a route already added (see [`route`](App::route)).
+    #[must_use]
+    #[track_caller]
+    pub fn static_files(self, url_prefix: &str, files: impl Into<StaticFiles>) -> Self {
+        let files = files.into();
+        let prefix = url_prefix.trim_end_matches('/');
+        self.route(&format!("{prefix}/"), files.clone()).route(
+            &format!("{prefix}/{{*{}}}", static_files::PATH_PARAM),
+            files,
+        )
+    }
+
     /// The largest request body, in bytes, that [`Request::bytes`] and the readers built
     /// on it accept; a larger one is a `413 Payload Too Large`, refused without reading
     /// the rest. Default: 1 MiB ([`DEFAULT_BODY_LIMIT`]).
@@ -248,7 +276,7 @@ impl App {
             .catch_unwind()
             .await;
         let result = match outcome {
-            Ok(Ok(())) => res.into_response(),
+            Ok(Ok(())) => res.into_response(request.method(), request.headers()).await,
             Ok(Err(err)) => Err(err),
             Err(panic) => Err(Error::internal(PanicMessage::from_payload(&*panic))),
         };

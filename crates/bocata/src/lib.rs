@@ -50,6 +50,7 @@
 //! | [`error`] | [`Error`], [`abort`], negotiated error bodies |
 //! | [`app`] | [`App`]: routes and settings; a `tower::Service` |
 //! | [`server`] | [`Server`]: HTTP/1.1 + HTTP/2, graceful shutdown |
+//! | [`static_files`] | [`StaticFiles`]: a folder served safely |
 //! | [`testing`] | [`TestClient`](testing::TestClient): in-process tests |
 //!
 //! The guide (the bocata book) explains each part at length.
@@ -62,6 +63,7 @@ pub mod request;
 pub mod response;
 pub mod routing;
 pub mod server;
+pub mod static_files;
 pub mod testing;
 pub mod view;
 
@@ -70,6 +72,7 @@ pub use error::{Error, Result, abort};
 pub use request::Request;
 pub use response::Res;
 pub use server::Server;
+pub use static_files::StaticFiles;
 pub use view::{FnView, Methods, View, delete, get, patch, post, put};
 
 /// Turns an `impl` block of `on_get`, `on_post`, `on_put`, `on_patch` and `on_delete`

@@ -115,17 +115,12 @@ impl Request {
         T: FromStr,
         T::Err: std::fmt::Display,
     {
-        let endpoint = self.app.routes.endpoint(self.endpoint);
-        let Some(&(start, end)) = endpoint
-            .param_position(name)
-            .and_then(|i| self.params.get(i))
-        else {
+        let Some(raw) = self.raw_param(name) else {
+            let pattern = &self.app.routes.endpoint(self.endpoint).pattern;
             return Err(Error::internal(format!(
-                "route `{}` has no parameter `{name}`",
-                endpoint.pattern
+                "route `{pattern}` has no parameter `{name}`"
             )));
         };
-        let raw = &self.path()[start..end];
         let value = percent_decode_str(raw).decode_utf8().map_err(|_| {
             Error::new(
                 StatusCode::BAD_REQUEST,
@@ -138,6 +133,13 @@ impl Request {
                 format!("path parameter `{name}` is invalid: {e}"),
             )
         })
+    }
+
+    /// The path parameter `name` as matched, still percent-encoded.
+    pub(crate) fn raw_param(&self, name: &str) -> Option<&str> {
+        let endpoint = self.app.routes.endpoint(self.endpoint);
+        let &(start, end) = self.params.get(endpoint.param_position(name)?)?;
+        self.path().get(start..end)
     }
 
     /// The raw query string, if the URI has one.

@@ -18,13 +18,28 @@ const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'|')
     .remove(b'~');
 
-/// The `attachment` header value for `filename`.
+/// Whether the client should save a file body (`attachment`) or show it (`inline`), or
+/// (static files) not be told at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Disposition {
+    #[default]
+    Attachment,
+    Inline,
+    Omitted,
+}
+
+/// The `Content-Disposition` value for `filename` with `disposition`.
 ///
 /// The quoted `filename=` is an ASCII fallback in which anything that could break out of
 /// the quotes or the header (`"`, `\`, control characters, non-ASCII) is replaced by `_`.
 /// When the name is not plain ASCII, RFC 6266 §4.3's `filename*=UTF-8''…` carries it
 /// exactly, percent-encoded.
-pub(crate) fn attachment(filename: &str) -> String {
+pub(crate) fn content_disposition(disposition: Disposition, filename: &str) -> Option<String> {
+    let kind = match disposition {
+        Disposition::Attachment => "attachment",
+        Disposition::Inline => "inline",
+        Disposition::Omitted => return None,
+    };
     let fallback: String = filename
         .chars()
         .map(|c| {
@@ -35,12 +50,12 @@ pub(crate) fn attachment(filename: &str) -> String {
             }
         })
         .collect();
-    if fallback == filename {
-        format!("attachment; filename=\"{fallback}\"")
+    Some(if fallback == filename {
+        format!("{kind}; filename=\"{fallback}\"")
     } else {
         let encoded = utf8_percent_encode(filename, ATTR_CHAR);
-        format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-    }
+        format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+    })
 }
 
 #[cfg(test)]
@@ -74,12 +89,17 @@ mod tests {
             ),
         ];
         for (name, expected) in cases {
-            let value = attachment(name);
+            let value = content_disposition(Disposition::Attachment, name).unwrap();
             assert_eq!(value, expected, "{name:?}");
             assert!(
                 http::HeaderValue::from_str(&value).is_ok(),
                 "{name:?} gives a valid header"
             );
         }
+        assert_eq!(
+            content_disposition(Disposition::Inline, "a.png").as_deref(),
+            Some(r#"inline; filename="a.png""#)
+        );
+        assert_eq!(content_disposition(Disposition::Omitted, "a.png"), None);
     }
 }

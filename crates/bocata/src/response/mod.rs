@@ -22,6 +22,7 @@
 //! | [`json`](Res::json) | the value, serialized | `application/json` |
 //! | [`json_mut`](Res::json_mut) | a JSON value built field by field | `application/json` |
 //! | [`content`](Res::content) | raw bytes | `application/octet-stream` |
+//! | [`file`](Res::file) | a file, streamed in chunks | guessed from the extension |
 //! | [`redirect`](Res::redirect) | empty | none |
 //!
 //! An explicit `Content-Type` ([`content_type`](Res::content_type) or
@@ -31,16 +32,23 @@
 //! value that fails to serialize) does not panic and is not ignored: the response
 //! becomes a `500 Internal Server Error` and the cause is logged.
 
+mod conditional;
 mod cookie;
 mod disposition;
+mod file;
+mod range;
 
 use std::borrow::Cow;
+use std::path::{Path, PathBuf};
 
 use axum_core::body::Body;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, header};
 use serde::Serialize;
 
+use self::disposition::{Disposition, content_disposition};
+use self::file::OpenFile;
+pub(crate) use self::file::guess_type;
 use crate::Error;
 
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
@@ -72,6 +80,7 @@ enum Content {
     Empty,
     Bytes(Bytes),
     Json(serde_json::Value),
+    File(PathBuf),
 }
 
 /// The response under construction, handed to views as `&mut Res`.
@@ -84,6 +93,7 @@ pub struct Res {
     headers: HeaderMap,
     content: Content,
     implied_type: Option<HeaderValue>,
+    disposition: Disposition,
     error: Option<ResError>,
 }
 
@@ -288,6 +298,51 @@ impl Res {
         self.set_body(Content::Bytes(bytes.into()), Some(OCTET_STREAM))
     }
 
+    /// Sends the file at `path`, read from disk in 64 KiB chunks as the client takes
+    /// them: memory does not grow with the file's size.
+    ///
+    /// - `Content-Type` is guessed from the extension (`text/*` types get
+    ///   `charset=utf-8`; unknown ones are `application/octet-stream`).
+    /// - It is an attachment named after the file (the browser downloads it), as in
+    ///   Bocadillo; chain [`inline`](Self::inline) to have it shown instead, or
+    ///   [`attachment`](Self::attachment) to rename the download.
+    /// - Responses carry `ETag`, `Last-Modified` and `Accept-Ranges: bytes`, and answer
+    ///   conditional requests (304, 412) and `Range` requests (206, 416) by themselves.
+    /// - A missing file or a directory is a 404, a file the server may not read a 403.
+    ///
+    /// ```
+    /// # fn demo(res: &mut bocata::Res) {
+    /// res.file("reports/2024.pdf");
+    /// res.file("static/logo.png").inline();
+    /// # }
+    /// ```
+    ///
+    /// The path is used as given: never build it from request input without checking it
+    /// (or use [`App::static_files`](crate::App::static_files), which does).
+    pub fn file(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.set_body(Content::File(path.as_ref().to_owned()), None)
+    }
+
+    /// Asks the client to show a [`file`](Self::file) body rather than download it
+    /// (`Content-Disposition: inline`, still naming the file). An explicit
+    /// [`attachment`](Self::attachment) wins.
+    ///
+    /// ```
+    /// # fn demo(res: &mut bocata::Res) {
+    /// res.file("manual.pdf").inline();
+    /// # }
+    /// ```
+    pub fn inline(&mut self) -> &mut Self {
+        self.disposition = Disposition::Inline;
+        self
+    }
+
+    /// Sends a file with no `Content-Disposition`, as static file servers do.
+    pub(crate) fn static_file(&mut self, path: PathBuf) -> &mut Self {
+        self.disposition = Disposition::Omitted;
+        self.set_body(Content::File(path), None)
+    }
+
     /// Sets a cookie, sent as its own `Set-Cookie` header. Give a `(name, value)` pair,
     /// or a [`Cookie`](crate::Cookie) built with every attribute you need.
     ///
@@ -347,10 +402,8 @@ impl Res {
     /// # }
     /// ```
     pub fn attachment(&mut self, filename: &str) -> &mut Self {
-        self.header(
-            header::CONTENT_DISPOSITION,
-            disposition::attachment(filename),
-        )
+        let value = content_disposition(Disposition::Attachment, filename).unwrap_or_default();
+        self.header(header::CONTENT_DISPOSITION, value)
     }
 
     /// Redirects to `location` (a path or an absolute URL) with an empty body.
@@ -376,27 +429,52 @@ impl Res {
             .header(header::LOCATION, location)
     }
 
-    /// Finalizes into a hyper response without copying the body.
+    /// Finalizes into a hyper response without copying the body. `method` and
+    /// `request_headers` are those of the request, for file bodies' conditional and range
+    /// handling.
     ///
     /// Fixed bodies get `Content-Length`; 1xx, 204 and 304 responses get neither a body
     /// nor `Content-Type`; an explicit `Content-Type` is kept over the implied one.
-    pub(crate) fn into_response(self) -> Result<Response<Body>, Error> {
+    pub(crate) async fn into_response(
+        self,
+        method: &Method,
+        request_headers: &HeaderMap,
+    ) -> Result<Response<Body>, Error> {
         if let Some(error) = self.error {
             return Err(Error::internal(error));
         }
         let Self {
-            status,
+            mut status,
             mut headers,
             content,
             implied_type,
+            disposition,
             ..
         } = self;
-        let bytes = match content {
-            Content::Empty => Bytes::new(),
-            Content::Bytes(bytes) => bytes,
-            Content::Json(value) => serde_json::to_vec(&value)
-                .map_err(|e| Error::internal(ResError::Json(e)))?
-                .into(),
+        let body = match content {
+            Content::Empty => fixed(&mut headers, Bytes::new(), implied_type),
+            Content::Bytes(bytes) => fixed(&mut headers, bytes, implied_type),
+            Content::Json(value) => {
+                let json =
+                    serde_json::to_vec(&value).map_err(|e| Error::internal(ResError::Json(e)))?;
+                fixed(&mut headers, json.into(), implied_type)
+            }
+            Content::File(path) => {
+                let file = OpenFile::open(&path).await?;
+                if !headers.contains_key(header::CONTENT_DISPOSITION) {
+                    if let Some(value) = content_disposition(disposition, &file.name()) {
+                        let value = HeaderValue::try_from(value).map_err(Error::internal)?;
+                        headers.insert(header::CONTENT_DISPOSITION, value);
+                    }
+                }
+                headers
+                    .entry(header::CONTENT_TYPE)
+                    .or_insert_with(|| guess_type(&path));
+                let (file_status, body) =
+                    file.respond(method, request_headers, status, &mut headers)?;
+                status = file_status;
+                body
+            }
         };
         let body = if status.is_informational()
             || status == StatusCode::NO_CONTENT
@@ -406,17 +484,23 @@ impl Res {
             headers.remove(header::CONTENT_LENGTH);
             Body::empty()
         } else {
-            if let Some(implied) = implied_type {
-                headers.entry(header::CONTENT_TYPE).or_insert(implied);
-            }
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-            Body::from(bytes)
+            body
         };
         let mut response = Response::new(body);
         *response.status_mut() = status;
         *response.headers_mut() = headers;
         Ok(response)
     }
+}
+
+/// A body of known bytes: `Content-Length`, and the implied `Content-Type` unless one
+/// was set.
+fn fixed(headers: &mut HeaderMap, bytes: Bytes, implied_type: Option<HeaderValue>) -> Body {
+    if let Some(implied) = implied_type {
+        headers.entry(header::CONTENT_TYPE).or_insert(implied);
+    }
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Body::from(bytes)
 }
 
 fn header_pair<K, V>(name: K, value: V) -> Result<(HeaderName, HeaderValue), http::Error>

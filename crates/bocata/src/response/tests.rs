@@ -13,7 +13,10 @@ struct Finished {
 }
 
 async fn finish(res: Res) -> Finished {
-    let response = res.into_response().expect("a valid response");
+    let response = res
+        .into_response(&Method::GET, &HeaderMap::new())
+        .await
+        .expect("a valid response");
     let (parts, body) = response.into_parts();
     Finished {
         status: parts.status,
@@ -28,10 +31,12 @@ async fn build(f: impl FnOnce(&mut Res)) -> Finished {
     finish(res).await
 }
 
-fn failure(f: impl FnOnce(&mut Res)) -> Error {
+async fn failure(f: impl FnOnce(&mut Res)) -> Error {
     let mut res = Res::new();
     f(&mut res);
-    res.into_response().expect_err("the setter should fail")
+    res.into_response(&Method::GET, &HeaderMap::new())
+        .await
+        .expect_err("the setter should fail")
 }
 
 #[tokio::test]
@@ -240,8 +245,8 @@ async fn attachment_sets_a_safe_disposition_on_any_body() {
     assert_eq!(done.headers[CONTENT_TYPE], "text/plain; charset=utf-8");
 }
 
-#[test]
-fn invalid_setters_become_a_500_with_the_cause() {
+#[tokio::test]
+async fn invalid_setters_become_a_500_with_the_cause() {
     let cases: [(&str, Setter); 7] = [
         ("status", |r| {
             r.status(1000);
@@ -270,17 +275,19 @@ fn invalid_setters_become_a_500_with_the_cause() {
         let err = failure(|r| {
             set(r);
             r.text("still 500");
-        });
+        })
+        .await;
         assert_eq!(err.status(), 500, "{setter}");
         let cause = err.cause_chain().unwrap_or_default();
         assert!(cause.contains(setter), "{setter}: {cause}");
     }
 }
 
-#[test]
-fn the_first_failure_is_the_one_reported() {
+#[tokio::test]
+async fn the_first_failure_is_the_one_reported() {
     let err = failure(|r| {
         r.status(1000).header("bad name", "v");
-    });
+    })
+    .await;
     assert!(err.cause_chain().unwrap_or_default().contains("status"));
 }

@@ -1,0 +1,352 @@
+//! File bodies: streamed from disk in chunks, with validators, conditional requests and
+//! ranges.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::io::{self, SeekFrom};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum_core::body::Body;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use tokio::fs::File;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use super::conditional::{self, Precondition, Validators};
+use super::range::{self, RangeOutcome};
+use crate::Error;
+
+/// How much of a file is read at a time. A response never holds more of a file than
+/// this in memory, whatever the file's size.
+pub(crate) const CHUNK_SIZE: usize = 64 * 1024;
+
+const BYTES: HeaderValue = HeaderValue::from_static("bytes");
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+
+/// A file opened for a response, with what its headers need.
+#[derive(Debug)]
+pub(crate) struct OpenFile {
+    file: File,
+    path: PathBuf,
+    len: u64,
+    validators: Validators,
+}
+
+/// What to send of a file, once preconditions and `Range` are weighed.
+#[derive(Debug, PartialEq, Eq)]
+enum FileOutcome {
+    /// The whole file, with the response's status.
+    Full,
+    /// `304 Not Modified`, no body.
+    NotModified,
+    /// `206` with one range.
+    Partial(Range<u64>),
+    /// `206` with several ranges, as `multipart/byteranges`.
+    Multipart(Vec<Range<u64>>),
+}
+
+impl OpenFile {
+    /// Opens `path` for sending. A missing file or a directory (or anything that is not
+    /// a regular file) is a 404, a permission problem a 403; anything else is a 500
+    /// whose cause is logged.
+    pub(crate) async fn open(path: &Path) -> Result<Self, Error> {
+        let file = File::open(path).await.map_err(|e| open_error(path, &e))?;
+        let metadata = file.metadata().await.map_err(|e| open_error(path, &e))?;
+        if !metadata.is_file() {
+            return Err(Error::from_status(StatusCode::NOT_FOUND));
+        }
+        Ok(Self {
+            file,
+            path: path.to_owned(),
+            len: metadata.len(),
+            validators: Validators::for_file(metadata.len(), metadata.modified().ok()),
+        })
+    }
+
+    /// The file's name, for `Content-Disposition`.
+    pub(crate) fn name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The status and body for this file, adding its headers to `headers`
+    /// (`Content-Type` must already be there).
+    ///
+    /// Preconditions and ranges apply only to a `200` response: a file sent with another
+    /// status (a custom 404 page, say) is sent whole.
+    pub(crate) fn respond(
+        self,
+        method: &Method,
+        request_headers: &HeaderMap,
+        status: StatusCode,
+        headers: &mut HeaderMap,
+    ) -> Result<(StatusCode, Body), Error> {
+        headers.insert(header::ACCEPT_RANGES, BYTES);
+        headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+        if let Ok(etag) = HeaderValue::try_from(&self.validators.etag) {
+            headers.insert(header::ETAG, etag);
+        }
+        if let Some(modified) = self.validators.last_modified {
+            if let Ok(date) = HeaderValue::try_from(httpdate::fmt_http_date(modified)) {
+                headers.insert(header::LAST_MODIFIED, date);
+            }
+        }
+
+        let outcome = if status == StatusCode::OK {
+            self.outcome(method, request_headers)?
+        } else {
+            FileOutcome::Full
+        };
+        let len = self.len;
+        let (status, segments) = match outcome {
+            FileOutcome::NotModified => return Ok((StatusCode::NOT_MODIFIED, Body::empty())),
+            FileOutcome::Full => (status, vec![Segment::File(0..len)]),
+            FileOutcome::Partial(range) => {
+                headers.insert(header::CONTENT_RANGE, content_range(&range, len));
+                (StatusCode::PARTIAL_CONTENT, vec![Segment::File(range)])
+            }
+            FileOutcome::Multipart(ranges) => {
+                let boundary = boundary();
+                let part_type = headers.get(header::CONTENT_TYPE).cloned();
+                let multipart = format!("multipart/byteranges; boundary={boundary}");
+                if let Ok(value) = HeaderValue::try_from(multipart) {
+                    headers.insert(header::CONTENT_TYPE, value);
+                }
+                let segments = multipart_segments(&ranges, len, &boundary, part_type.as_ref());
+                (StatusCode::PARTIAL_CONTENT, segments)
+            }
+        };
+        let body_len: u64 = segments.iter().map(Segment::len).sum();
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body_len));
+        let stream = read_segments(self.file, segments, self.path);
+        Ok((status, Body::from_stream(stream)))
+    }
+
+    /// Weighs preconditions (RFC 9110 §13.2.2), then `Range` and `If-Range` (§14.2,
+    /// §13.1.5; ranges apply to GET only).
+    fn outcome(&self, method: &Method, request_headers: &HeaderMap) -> Result<FileOutcome, Error> {
+        match conditional::evaluate(method, request_headers, &self.validators) {
+            Precondition::NotModified => return Ok(FileOutcome::NotModified),
+            Precondition::Failed => {
+                return Err(Error::from_status(StatusCode::PRECONDITION_FAILED));
+            }
+            Precondition::Proceed => {}
+        }
+        let Some(range) = request_headers
+            .get(header::RANGE)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Ok(FileOutcome::Full);
+        };
+        if method != Method::GET || !conditional::if_range_allows(request_headers, &self.validators)
+        {
+            return Ok(FileOutcome::Full);
+        }
+        match range::evaluate(range, self.len) {
+            RangeOutcome::Full => Ok(FileOutcome::Full),
+            RangeOutcome::Unsatisfiable => {
+                let unsatisfied = HeaderValue::try_from(format!("bytes */{}", self.len))
+                    .unwrap_or(HeaderValue::from_static("bytes */0"));
+                Err(Error::from_status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .with_header(header::CONTENT_RANGE, unsatisfied))
+            }
+            RangeOutcome::Partial(mut ranges) if ranges.len() == 1 => {
+                Ok(FileOutcome::Partial(ranges.remove(0)))
+            }
+            RangeOutcome::Partial(ranges) => Ok(FileOutcome::Multipart(ranges)),
+        }
+    }
+}
+
+fn open_error(path: &Path, err: &io::Error) -> Error {
+    match err.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::IsADirectory => {
+            Error::from_status(StatusCode::NOT_FOUND)
+        }
+        io::ErrorKind::PermissionDenied => Error::from_status(StatusCode::FORBIDDEN),
+        _ => Error::internal(io::Error::new(
+            err.kind(),
+            format!("cannot open {}: {err}", path.display()),
+        )),
+    }
+}
+
+/// The `Content-Type` for `path`, guessed from its extension; text types are UTF-8.
+pub(crate) fn guess_type(path: &Path) -> HeaderValue {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let value = if mime.type_() == mime_guess::mime::TEXT && mime.get_param("charset").is_none() {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_string()
+    };
+    HeaderValue::try_from(value).unwrap_or(HeaderValue::from_static("application/octet-stream"))
+}
+
+fn content_range(range: &Range<u64>, len: u64) -> HeaderValue {
+    HeaderValue::try_from(format!("bytes {}-{}/{len}", range.start, range.end - 1))
+        .unwrap_or(HeaderValue::from_static("bytes */0"))
+}
+
+/// A boundary that will not occur in the file by chance.
+fn boundary() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("bocata-{:016x}", RandomState::new().hash_one(n))
+}
+
+/// A piece of the body: fixed bytes (multipart headers) or a range of the file.
+#[derive(Debug)]
+enum Segment {
+    Bytes(Bytes),
+    File(Range<u64>),
+}
+
+impl Segment {
+    fn len(&self) -> u64 {
+        match self {
+            Self::Bytes(bytes) => bytes.len() as u64,
+            Self::File(range) => range.end - range.start,
+        }
+    }
+}
+
+/// The parts of a `multipart/byteranges` body (RFC 9110 §14.6).
+fn multipart_segments(
+    ranges: &[Range<u64>],
+    len: u64,
+    boundary: &str,
+    part_type: Option<&HeaderValue>,
+) -> Vec<Segment> {
+    let mut segments = Vec::with_capacity(ranges.len() * 2 + 1);
+    for range in ranges {
+        let mut head = format!("\r\n--{boundary}\r\n");
+        if let Some(part_type) = part_type.and_then(|v| v.to_str().ok()) {
+            head.push_str(&format!("content-type: {part_type}\r\n"));
+        }
+        head.push_str(&format!(
+            "content-range: bytes {}-{}/{len}\r\n\r\n",
+            range.start,
+            range.end - 1
+        ));
+        segments.push(Segment::Bytes(head.into()));
+        segments.push(Segment::File(range.clone()));
+    }
+    segments.push(Segment::Bytes(format!("\r\n--{boundary}--\r\n").into()));
+    segments
+}
+
+/// Streams `segments`, reading the file [`CHUNK_SIZE`] bytes at a time and only as fast
+/// as the client takes them. A file that ends early (it shrank, or was replaced) ends the
+/// stream with an error, which aborts the response rather than letting the client take
+/// a short body for a whole one; the problem is logged.
+fn read_segments(
+    mut file: File,
+    segments: Vec<Segment>,
+    path: PathBuf,
+) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+    let stream = async_stream::try_stream! {
+        for segment in segments {
+            match segment {
+                Segment::Bytes(bytes) => yield bytes,
+                Segment::File(range) => {
+                    file.seek(SeekFrom::Start(range.start)).await?;
+                    let wanted = range.end - range.start;
+                    let mut chunks = ReaderStream::with_capacity((&mut file).take(wanted), CHUNK_SIZE);
+                    let mut sent = 0;
+                    while let Some(chunk) = chunks.next().await {
+                        let chunk = chunk?;
+                        sent += chunk.len() as u64;
+                        yield chunk;
+                    }
+                    if sent < wanted {
+                        Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!("the file ended after {sent} of {wanted} bytes"),
+                        ))?;
+                    }
+                }
+            }
+        }
+    };
+    stream.inspect_err(move |e| {
+        tracing::warn!(
+            target: "bocata::file",
+            path = %path.display(),
+            "aborting a file response: {e}"
+        );
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_from_extensions() {
+        let cases = [
+            ("a.html", "text/html; charset=utf-8"),
+            ("a.css", "text/css; charset=utf-8"),
+            ("a.txt", "text/plain; charset=utf-8"),
+            ("a.json", "application/json"),
+            ("a.png", "image/png"),
+            ("a.mp4", "video/mp4"),
+            ("a.unknown-ext", "application/octet-stream"),
+            ("no-extension", "application/octet-stream"),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(guess_type(Path::new(name)), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn multipart_layout() {
+        let ct = HeaderValue::from_static("text/plain");
+        let segments = multipart_segments(&[0..2, 5..6], 10, "B", Some(&ct));
+        let heads: Vec<String> = segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+                Segment::File(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            heads,
+            [
+                "\r\n--B\r\ncontent-type: text/plain\r\ncontent-range: bytes 0-1/10\r\n\r\n",
+                "\r\n--B\r\ncontent-type: text/plain\r\ncontent-range: bytes 5-5/10\r\n\r\n",
+                "\r\n--B--\r\n",
+            ]
+        );
+    }
+
+    #[test]
+    fn open_errors_map_to_statuses() {
+        // Tests often run as root, who may read any file; so the mapping is tested here.
+        let path = Path::new("x");
+        let cases = [
+            (io::ErrorKind::NotFound, 404),
+            (io::ErrorKind::NotADirectory, 404),
+            (io::ErrorKind::IsADirectory, 404),
+            (io::ErrorKind::PermissionDenied, 403),
+            (io::ErrorKind::Other, 500),
+        ];
+        for (kind, status) in cases {
+            assert_eq!(
+                open_error(path, &io::Error::from(kind)).status(),
+                status,
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn boundaries_differ() {
+        assert_ne!(boundary(), boundary());
+    }
+}
