@@ -1,0 +1,46 @@
+//! The bocata benchmark server. It binds `BENCH_ADDR` (default `127.0.0.1:0`), prints
+//! the address it got on the first line of stdout, and serves:
+//!
+//! - `GET /plaintext`: `Hello, World!` as text/plain;
+//! - `GET /file`: the file named by `BENCH_FILE`.
+
+use bocata::{App, Request, Res, Result};
+
+async fn plaintext(_req: &Request, res: &mut Res) -> Result {
+    res.text("Hello, World!");
+    Ok(())
+}
+
+struct File {
+    path: String,
+}
+
+#[bocata::view]
+impl File {
+    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        res.file(&self.path).inline();
+        Ok(())
+    }
+}
+
+fn main() -> std::io::Result<()> {
+    let workers = std::env::var("BENCH_WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let addr = std::env::var("BENCH_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        println!("{}", listener.local_addr()?);
+        let path = std::env::var("BENCH_FILE").unwrap_or_default();
+        App::new()
+            .route("/plaintext", bocata::get(plaintext))
+            .route("/file", File { path })
+            .serve(listener)
+            .await
+    })
+}
