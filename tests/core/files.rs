@@ -332,6 +332,25 @@ async fn if_range_honors_a_current_validator_only() {
 type Headers = Vec<(&'static str, String)>;
 
 #[tokio::test]
+async fn a_cache_revalidates() {
+    let f = files();
+    // ANCHOR: revalidate
+    let first = f.client.get("/report").send().await;
+    let etag = first.header("etag").expect("an ETag").to_owned();
+
+    let again = f
+        .client
+        .get("/report")
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().is_empty());
+    assert_eq!(again.header("etag"), Some(etag.as_str()));
+    // ANCHOR_END: revalidate
+}
+
+#[tokio::test]
 async fn conditional_requests() {
     let f = files();
     let first = f.client.get("/report").send().await;

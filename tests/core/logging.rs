@@ -46,7 +46,12 @@ async fn logged(requests: &[&str]) -> String {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
+    // tracing caches, per call site, whether anyone listens; with one registered
+    // subscriber, a test on another thread (with none) could switch bocata's call sites
+    // off for this one. A second registered dispatcher makes tracing ask per event.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
     let client = TestClient::new(
         App::new()
             .route("/ok", bocata::get(ok))

@@ -221,11 +221,7 @@ async fn bodies_over_the_limit_are_413() {
         .json(&serde_json::json!({"title": "x".repeat(100), "done": true}))
         .send()
         .await;
-    assert_eq!(
-        res.status(),
-        413,
-        "without Content-Length: cut at the limit"
-    );
+    assert_eq!(res.status(), 413, "Content-Length over the limit");
     assert!(
         res.text().contains("larger than the limit of 64 bytes"),
         "{}",
@@ -233,14 +229,14 @@ async fn bodies_over_the_limit_are_413() {
     );
     let res = client
         .post("/text")
-        .header("content-length", &big.len().to_string())
+        .header("content-length", "10")
         .body(big)
         .send()
         .await;
     assert_eq!(
         res.status(),
         413,
-        "with Content-Length: refused before reading"
+        "a Content-Length that understates the body: cut at the limit while reading"
     );
     let exactly = "y".repeat(64);
     let res = client.post("/text").body(exactly.clone()).send().await;

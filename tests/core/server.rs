@@ -200,6 +200,31 @@ async fn an_oversized_body_is_refused_without_waiting_for_it() {
 }
 
 #[tokio::test]
+async fn a_chunked_body_is_cut_at_the_limit() {
+    let server = Running::start(app().body_limit(1024)).await;
+    let mut stream = within("connect", TcpStream::connect(server.addr))
+        .await
+        .expect("connect");
+    let chunk = format!("400\r\n{}\r\n", "x".repeat(0x400));
+    let mut request =
+        String::from("POST /echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n");
+    for _ in 0..3 {
+        request.push_str(&chunk);
+    }
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write 3 KiB of chunks");
+    let mut buffer = vec![0; 1024];
+    let n = within("the 413", stream.read(&mut buffer))
+        .await
+        .expect("read the response");
+    let head = String::from_utf8_lossy(&buffer[..n]);
+    assert!(head.starts_with("HTTP/1.1 413 Payload Too Large"), "{head}");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
 async fn graceful_shutdown_finishes_requests_in_flight_and_refuses_new_ones() {
     let (gate, mut started, release) = gate();
     let mut server = Running::start(app().route("/slow", gate)).await;

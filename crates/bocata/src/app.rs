@@ -263,7 +263,6 @@ impl App {
             }
         };
 
-        let view = Arc::clone(&endpoint.view);
         let request = Request::new(
             request,
             Arc::clone(&self.shared),
@@ -272,7 +271,7 @@ impl App {
             client_addr,
         );
         let mut res = Res::new();
-        let outcome = AssertUnwindSafe(view.call(method, &request, &mut res))
+        let outcome = AssertUnwindSafe(endpoint.view.call(method, &request, &mut res))
             .catch_unwind()
             .await;
         let result = match outcome {

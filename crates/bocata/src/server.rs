@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -101,8 +102,21 @@ impl Server {
     ///
     /// When `addr` cannot be bound; the error names the address.
     pub async fn run(self, addr: impl ToSocketAddrs) -> std::io::Result<()> {
-        let listener = TcpListener::bind(addr).await.map_err(|e| {
-            std::io::Error::new(e.kind(), format!("bocata could not bind the address: {e}"))
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr)
+            .await
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("bocata could not resolve the address: {e}"),
+                )
+            })?
+            .collect();
+        let listener = TcpListener::bind(addrs.as_slice()).await.map_err(|e| {
+            let addrs: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+            std::io::Error::new(
+                e.kind(),
+                format!("bocata could not bind {}: {e}", addrs.join(", ")),
+            )
         })?;
         self.serve(listener).await
     }

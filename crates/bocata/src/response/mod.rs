@@ -62,13 +62,13 @@ const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-st
 pub(crate) enum ResError {
     #[error("res.status() was given an invalid status code: {0}")]
     Status(http::Error),
-    #[error("res.{setter}() was given an invalid header: {source}")]
+    #[error("res.{setter}() was given an invalid header: {error}")]
     Header {
         setter: &'static str,
-        source: http::Error,
+        error: http::Error,
     },
     #[error("res.json() could not serialize the value: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     #[error("cookie `{name}` is invalid: {reason}")]
     Cookie { name: String, reason: String },
 }
@@ -159,9 +159,9 @@ impl Res {
                 self.headers.insert(name, value);
                 self
             }
-            Err(source) => self.fail(ResError::Header {
+            Err(error) => self.fail(ResError::Header {
                 setter: "header",
-                source,
+                error,
             }),
         }
     }
@@ -186,9 +186,9 @@ impl Res {
                 self.headers.append(name, value);
                 self
             }
-            Err(source) => self.fail(ResError::Header {
+            Err(error) => self.fail(ResError::Header {
                 setter: "append_header",
-                source,
+                error,
             }),
         }
     }
@@ -213,7 +213,7 @@ impl Res {
             }
             Err(e) => self.fail(ResError::Header {
                 setter: "content_type",
-                source: e.into(),
+                error: e.into(),
             }),
         }
     }

@@ -185,7 +185,8 @@ impl TestRequest<'_> {
             .header("content-type", "application/x-www-form-urlencoded")
     }
 
-    /// Sends `body` as it is. Set its type with [`header`](Self::header).
+    /// Sends `body` as it is, with its `Content-Length` as a real client would. Set its
+    /// type with [`header`](Self::header).
     pub fn body(mut self, body: impl Into<Bytes>) -> Self {
         self.body = body.into();
         self
@@ -202,10 +203,15 @@ impl TestRequest<'_> {
             uri.push(if uri.contains('?') { '&' } else { '?' });
             uri.push_str(&self.query);
         }
+        let mut headers = self.headers;
+        if !self.body.is_empty() && !headers.contains_key(header::CONTENT_LENGTH) {
+            // As real clients do, unless the test set its own.
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(self.body.len()));
+        }
         let mut request = http::Request::new(Body::from(self.body));
         *request.method_mut() = self.method;
         *request.uri_mut() = uri.parse().expect("a valid request URI");
-        *request.headers_mut() = self.headers;
+        *request.headers_mut() = headers;
 
         let cookie_header = self.client.jar().header_value(&self.cookies);
         if let Some(value) = cookie_header {

@@ -1,0 +1,11 @@
+//! The code of the book, compiled and run: each module is one chapter's examples.
+//!
+//! The book includes the code between `// ANCHOR: name` and `// ANCHOR_END: name`
+//! markers; the tests beside it check that what the chapter says is true.
+
+mod errors;
+mod requests;
+mod responses;
+mod server;
+mod testing;
+mod views;
