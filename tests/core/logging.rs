@@ -1,32 +1,9 @@
 //! What bocata logs through `tracing`: an access line per request, and the cause of
 //! every server error.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use bocata::testing::TestClient;
 use bocata::{App, Request, Res, Result};
-
-/// Collects everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("not poisoned")).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("not poisoned").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use bocata_tests::LogCapture;
 
 async fn ok(_req: &Request, res: &mut Res) -> Result {
     res.text("ok");
@@ -40,18 +17,7 @@ async fn bad_header(_req: &Request, res: &mut Res) -> Result {
 
 /// Runs `requests` against an app with a subscriber that captures the log.
 async fn logged(requests: &[&str]) -> String {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    // tracing caches, per call site, whether anyone listens; with one registered
-    // subscriber, a test on another thread (with none) could switch bocata's call sites
-    // off for this one. A second registered dispatcher makes tracing ask per event.
-    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-    let _guard = tracing::subscriber::set_default(subscriber);
-    tracing::callsite::rebuild_interest_cache();
+    let captured = LogCapture::start();
     let client = TestClient::new(
         App::new()
             .route("/ok", bocata::get(ok))

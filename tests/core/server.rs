@@ -2,15 +2,12 @@
 //! 405, a panicking view beside a healthy request, body limits on the wire, and
 //! graceful shutdown.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bocata::{App, Request, Res, Result, Server};
-use bocata_tests::{Running, get, read, request, within};
+use bocata_tests::{Gate, Running, get, raw_exchange, read, request, within};
 use http::{StatusCode, Version};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{Notify, mpsc};
 
 async fn peer(req: &Request, res: &mut Res) -> Result {
     let addr = req.client_addr().map(|a| a.to_string()).unwrap_or_default();
@@ -31,33 +28,6 @@ async fn echo(req: &Request, res: &mut Res) -> Result {
     let body = req.bytes().await?;
     res.content(body);
     Ok(())
-}
-
-/// A view that reports when it has started and finishes only when released, so a test
-/// knows a request is in flight without sleeping.
-struct Gate {
-    started: mpsc::UnboundedSender<()>,
-    release: Arc<Notify>,
-}
-
-#[bocata::view]
-impl Gate {
-    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
-        self.started.send(()).ok();
-        self.release.notified().await;
-        res.text("finished");
-        Ok(())
-    }
-}
-
-fn gate() -> (Gate, mpsc::UnboundedReceiver<()>, Arc<Notify>) {
-    let (started, started_rx) = mpsc::unbounded_channel();
-    let release = Arc::new(Notify::new());
-    let gate = Gate {
-        started,
-        release: Arc::clone(&release),
-    };
-    (gate, started_rx, release)
 }
 
 fn app() -> App {
@@ -146,12 +116,12 @@ async fn head_and_405_on_the_wire() {
 
 #[tokio::test]
 async fn a_panicking_view_does_not_disturb_a_request_in_flight() {
-    let (gate, mut started, release) = gate();
+    let (gate, mut control) = Gate::new();
     let server = Running::start(app().route("/slow", gate)).await;
 
     let mut slow_conn = server.http1().await;
     let slow = tokio::spawn(slow_conn.send_request(get("/slow")));
-    within("the slow view to start", started.recv()).await;
+    control.reached().await;
 
     let mut conn = server.http1().await;
     for _ in 0..3 {
@@ -164,7 +134,7 @@ async fn a_panicking_view_does_not_disturb_a_request_in_flight() {
             .expect("connection still usable");
     }
 
-    release.notify_one();
+    control.release.notify_one();
     let response = within("the slow view", slow)
         .await
         .expect("no panic in the task")
@@ -178,19 +148,12 @@ async fn a_panicking_view_does_not_disturb_a_request_in_flight() {
 #[tokio::test]
 async fn an_oversized_body_is_refused_without_waiting_for_it() {
     let server = Running::start(app().body_limit(1024)).await;
-    let mut stream = within("connect", TcpStream::connect(server.addr))
-        .await
-        .expect("connect");
     // Announce 100 MB and send none of it: the 413 must come back anyway.
-    stream
-        .write_all(b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 100000000\r\n\r\n")
-        .await
-        .expect("write the head");
-    let mut buffer = vec![0; 1024];
-    let n = within("the 413", stream.read(&mut buffer))
-        .await
-        .expect("read the response");
-    let head = String::from_utf8_lossy(&buffer[..n]);
+    let head = raw_exchange(
+        server.addr,
+        b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 100000000\r\n\r\n",
+    )
+    .await;
     assert!(head.starts_with("HTTP/1.1 413 Payload Too Large"), "{head}");
     assert!(
         head.contains("larger than the limit of 1024 bytes"),
@@ -202,36 +165,25 @@ async fn an_oversized_body_is_refused_without_waiting_for_it() {
 #[tokio::test]
 async fn a_chunked_body_is_cut_at_the_limit() {
     let server = Running::start(app().body_limit(1024)).await;
-    let mut stream = within("connect", TcpStream::connect(server.addr))
-        .await
-        .expect("connect");
     let chunk = format!("400\r\n{}\r\n", "x".repeat(0x400));
     let mut request =
         String::from("POST /echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n");
     for _ in 0..3 {
         request.push_str(&chunk);
     }
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .expect("write 3 KiB of chunks");
-    let mut buffer = vec![0; 1024];
-    let n = within("the 413", stream.read(&mut buffer))
-        .await
-        .expect("read the response");
-    let head = String::from_utf8_lossy(&buffer[..n]);
+    let head = raw_exchange(server.addr, request.as_bytes()).await;
     assert!(head.starts_with("HTTP/1.1 413 Payload Too Large"), "{head}");
     server.shutdown().await.expect("clean shutdown");
 }
 
 #[tokio::test]
 async fn graceful_shutdown_finishes_requests_in_flight_and_refuses_new_ones() {
-    let (gate, mut started, release) = gate();
+    let (gate, mut control) = Gate::new();
     let mut server = Running::start(app().route("/slow", gate)).await;
 
     let mut busy = server.http1().await;
     let in_flight = tokio::spawn(busy.send_request(get("/slow")));
-    within("the slow view to start", started.recv()).await;
+    control.reached().await;
 
     // An idle keep-alive connection is closed by the shutdown.
     let idle_stream = TcpStream::connect(server.addr).await.expect("connect");
@@ -260,7 +212,7 @@ async fn graceful_shutdown_finishes_requests_in_flight_and_refuses_new_ones() {
         .expect("no panic")
         .expect("a clean close");
 
-    release.notify_one();
+    control.release.notify_one();
     let response = within("the in-flight request", in_flight)
         .await
         .expect("no panic")
@@ -273,14 +225,14 @@ async fn graceful_shutdown_finishes_requests_in_flight_and_refuses_new_ones() {
 
 #[tokio::test]
 async fn the_grace_period_bounds_the_wait_for_requests_that_never_end() {
-    let (gate, mut started, _never_released) = gate();
+    let (gate, mut control) = Gate::new();
     let server = Running::start_with(
         Server::new(app().route("/stuck", gate)).grace_period(Duration::from_millis(100)),
     )
     .await;
     let mut conn = server.http1().await;
     let stuck = tokio::spawn(conn.send_request(get("/stuck")));
-    within("the stuck view to start", started.recv()).await;
+    control.reached().await;
 
     server
         .shutdown()

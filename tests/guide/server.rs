@@ -3,16 +3,12 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bocata::{App, Request, Res, Result, Server};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::{http1, http2};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use bocata_tests::{Gate, LogCapture, connect_http1, connect_http2, get, read, within};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 // ANCHOR: start
@@ -55,62 +51,6 @@ async fn peer(req: &Request, res: &mut Res) -> Result {
 }
 // ANCHOR_END: peer
 
-/// A view that reports when it has started and finishes only when released, so a
-/// test knows a request is in flight without sleeping.
-struct Gate {
-    started: mpsc::UnboundedSender<()>,
-    release: Arc<Notify>,
-}
-
-#[bocata::view]
-impl Gate {
-    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
-        self.started.send(()).ok();
-        self.release.notified().await;
-        res.text("finished");
-        Ok(())
-    }
-}
-
-/// How long a test waits for any one step before calling it hung.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// Awaits `future`, failing the test if it hangs.
-async fn within<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(PATIENCE, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-}
-
-/// A GET request for `uri` with an empty body.
-fn get(uri: &str) -> http::Request<Empty<Bytes>> {
-    http::Request::get(uri)
-        .body(Empty::new())
-        .expect("a valid request")
-}
-
-/// Status and body of a response.
-async fn read(response: http::Response<hyper::body::Incoming>) -> (http::StatusCode, Bytes) {
-    let status = response.status();
-    let body = within("the body", response.into_body().collect())
-        .await
-        .expect("a complete body")
-        .to_bytes();
-    (status, body)
-}
-
-/// Opens an HTTP/1.1 connection to `addr`.
-async fn connect_http1(addr: SocketAddr) -> http1::SendRequest<Empty<Bytes>> {
-    let stream = within("connect", TcpStream::connect(addr))
-        .await
-        .expect("connect");
-    let (sender, connection) = http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("an HTTP/1.1 handshake");
-    tokio::spawn(connection);
-    sender
-}
-
 #[tokio::test]
 async fn http1_keep_alive_and_http2_on_one_port() {
     let (stop, stopped) = oneshot::channel();
@@ -124,8 +64,8 @@ async fn http1_keep_alive_and_http2_on_one_port() {
         let response = within("a response", conn.send_request(get("/peer")))
             .await
             .expect("a response");
-        let (status, body) = read(response).await;
-        assert_eq!(status, 200);
+        let (head, body) = read(response).await;
+        assert_eq!(head.status, 200);
         answers.push(body);
     }
     assert_eq!(
@@ -136,19 +76,15 @@ async fn http1_keep_alive_and_http2_on_one_port() {
     assert!(first.starts_with("127.0.0.1:"), "{first}");
     assert!(first.ends_with(" over HTTP/1.1"), "{first}");
 
-    let stream = TcpStream::connect(addr).await.expect("connect");
-    let (mut h2, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-        .await
-        .expect("an HTTP/2 handshake with prior knowledge");
-    tokio::spawn(connection);
+    let mut h2 = connect_http2(addr).await;
     let response = within(
         "an HTTP/2 response",
         h2.send_request(get(&format!("http://{addr}/peer"))),
     )
     .await
     .expect("a response");
-    let (status, body) = read(response).await;
-    assert_eq!(status, 200);
+    let (head, body) = read(response).await;
+    assert_eq!(head.status, 200);
     assert!(body.ends_with(b" over HTTP/2.0"), "{body:?}");
 
     drop((conn, h2));
@@ -161,12 +97,7 @@ async fn http1_keep_alive_and_http2_on_one_port() {
 
 #[tokio::test]
 async fn graceful_shutdown_lets_requests_in_flight_finish() {
-    let (started_tx, mut started) = mpsc::unbounded_channel();
-    let release = Arc::new(Notify::new());
-    let gate = Gate {
-        started: started_tx,
-        release: Arc::clone(&release),
-    };
+    let (gate, mut control) = Gate::new();
     let (stop, stopped) = oneshot::channel();
     let (addr, server) = start(App::new().route("/slow", gate), stopped)
         .await
@@ -175,13 +106,13 @@ async fn graceful_shutdown_lets_requests_in_flight_finish() {
     let mut conn = connect_http1(addr).await;
     let in_flight = conn.send_request(get("/slow"));
     let steps = async {
-        within("the view to start", started.recv()).await;
+        control.reached().await;
         stop.send(()).ok();
-        release.notify_one();
+        control.release.notify_one();
     };
     let (response, ()) = tokio::join!(in_flight, steps);
-    let (status, body) = read(response.expect("a response")).await;
-    assert_eq!(status, 200);
+    let (head, body) = read(response.expect("a response")).await;
+    assert_eq!(head.status, 200);
     assert_eq!(body, "finished");
 
     within("shutdown", server)
@@ -209,39 +140,11 @@ async fn run_reports_an_address_it_cannot_bind() {
     );
 }
 
-/// Collects what a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().expect("not poisoned").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// On the default current-thread test runtime the server's tasks run on this thread,
 /// so a thread-local subscriber sees their events.
 #[tokio::test]
 async fn every_request_gets_an_access_line() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_env_filter("bocata=info")
-        .finish();
-    // tracing caches, per call site, whether anyone listens. With a single registered
-    // subscriber it asks the *current thread's* one, so a test on another thread (with
-    // none) could switch bocata's call sites off for everyone. A second registered
-    // subscriber makes tracing ask each thread's own subscriber per event instead.
-    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-    let _guard = tracing::subscriber::set_default(subscriber);
-    tracing::callsite::rebuild_interest_cache();
+    let captured = LogCapture::start();
 
     let (stop, stopped) = oneshot::channel();
     let app = App::new().route("/peer", bocata::get(peer));
@@ -263,7 +166,7 @@ async fn every_request_gets_an_access_line() {
         .expect("the server task")
         .expect("a clean shutdown");
 
-    let log = String::from_utf8_lossy(&captured.0.lock().expect("not poisoned")).into_owned();
+    let log = captured.text();
     assert!(
         log.contains(&format!("bocata::server: listening on http://{addr}")),
         "{log}"

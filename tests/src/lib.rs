@@ -3,6 +3,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bocata::{App, Server};
@@ -12,7 +13,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 /// How long any single step of a test may take before it counts as hung. Generous, so
@@ -77,26 +78,144 @@ impl Running {
 
     /// Opens an HTTP/1.1 connection.
     pub async fn http1(&self) -> http1::SendRequest<Full<Bytes>> {
-        let stream = within("connect", TcpStream::connect(self.addr))
-            .await
-            .expect("connect to the server");
-        let (sender, connection) = http1::handshake(TokioIo::new(stream))
-            .await
-            .expect("an HTTP/1.1 handshake");
-        tokio::spawn(connection);
-        sender
+        connect_http1(self.addr).await
     }
 
     /// Opens an HTTP/2 connection with prior knowledge (no upgrade, no TLS).
     pub async fn http2(&self) -> http2::SendRequest<Full<Bytes>> {
-        let stream = within("connect", TcpStream::connect(self.addr))
-            .await
-            .expect("connect to the server");
-        let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-            .await
-            .expect("an HTTP/2 handshake");
-        tokio::spawn(connection);
-        sender
+        connect_http2(self.addr).await
+    }
+}
+
+/// Opens an HTTP/1.1 connection to `addr`, driven by a background task.
+pub async fn connect_http1(addr: SocketAddr) -> http1::SendRequest<Full<Bytes>> {
+    let stream = within("connect", TcpStream::connect(addr))
+        .await
+        .expect("connect to the server");
+    let (sender, connection) = http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("an HTTP/1.1 handshake");
+    tokio::spawn(connection);
+    sender
+}
+
+/// Opens an HTTP/2 connection to `addr` with prior knowledge (no upgrade, no TLS).
+pub async fn connect_http2(addr: SocketAddr) -> http2::SendRequest<Full<Bytes>> {
+    let stream = within("connect", TcpStream::connect(addr))
+        .await
+        .expect("connect to the server");
+    let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .expect("an HTTP/2 handshake");
+    tokio::spawn(connection);
+    sender
+}
+
+/// A view that reports when a request has reached it and answers `finished` only when
+/// released, so a test knows a request is in flight without sleeping.
+#[derive(Debug)]
+pub struct Gate {
+    started: mpsc::UnboundedSender<()>,
+    release: Arc<Notify>,
+}
+
+/// Notices of requests reaching a [`Gate`], and the handle that releases them.
+#[derive(Debug)]
+pub struct GateControl {
+    /// Receives one `()` per request that has reached the view.
+    pub started: mpsc::UnboundedReceiver<()>,
+    /// `notify_one()` lets one waiting request finish.
+    pub release: Arc<Notify>,
+}
+
+impl Gate {
+    /// A gate and its controls.
+    pub fn new() -> (Self, GateControl) {
+        let (started, started_rx) = mpsc::unbounded_channel();
+        let release = Arc::new(Notify::new());
+        let gate = Self {
+            started,
+            release: Arc::clone(&release),
+        };
+        let control = GateControl {
+            started: started_rx,
+            release,
+        };
+        (gate, control)
+    }
+}
+
+#[bocata::view]
+impl Gate {
+    async fn on_get(&self, _req: &bocata::Request, res: &mut bocata::Res) -> bocata::Result {
+        self.started.send(()).ok();
+        self.release.notified().await;
+        res.text("finished");
+        Ok(())
+    }
+}
+
+impl GateControl {
+    /// Waits until a request has reached the gate.
+    pub async fn reached(&mut self) {
+        within("a request to reach the gate", self.started.recv()).await;
+    }
+}
+
+/// Captures what bocata logs through `tracing` on the current thread, for as long as it
+/// lives. Use it in a current-thread test, so the app's tasks run on this thread.
+pub struct LogCapture {
+    buffer: Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+    _second: tracing::Dispatch,
+}
+
+impl std::fmt::Debug for LogCapture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogCapture").finish_non_exhaustive()
+    }
+}
+
+impl LogCapture {
+    /// Starts capturing `bocata`'s events at INFO and above.
+    pub fn start() -> Self {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = Arc::clone(&buffer);
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || Writer(Arc::clone(&writer)))
+            .with_ansi(false)
+            .with_env_filter("bocata=info")
+            .finish();
+        // tracing caches, per call site, whether anyone listens; with one registered
+        // subscriber, a test on another thread (with none) could switch bocata's call
+        // sites off for this one. A second registered dispatcher makes tracing ask per
+        // event.
+        let second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+        let guard = tracing::subscriber::set_default(subscriber);
+        tracing::callsite::rebuild_interest_cache();
+        Self {
+            buffer,
+            _guard: guard,
+            _second: second,
+        }
+    }
+
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buffer.lock().expect("not poisoned")).into_owned()
+    }
+}
+
+struct Writer(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Writer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().expect("not poisoned").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -220,4 +339,19 @@ pub fn multipart_byteranges(content_type: &str, body: &[u8]) -> Vec<(String, Vec
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Writes `request` as raw bytes on a new connection and returns the start of what the
+/// server answers (up to 4 KiB), for requests a well-behaved client would not send.
+pub async fn raw_exchange(addr: SocketAddr, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = within("connect", TcpStream::connect(addr))
+        .await
+        .expect("connect");
+    stream.write_all(request).await.expect("write the request");
+    let mut buffer = vec![0; 4096];
+    let n = within("the response", stream.read(&mut buffer))
+        .await
+        .expect("read the response");
+    String::from_utf8_lossy(&buffer[..n]).into_owned()
 }

@@ -154,16 +154,13 @@ impl Res {
         V: TryInto<HeaderValue>,
         V::Error: Into<http::Error>,
     {
-        match header_pair(name, value) {
-            Ok((name, value)) => {
-                self.headers.insert(name, value);
-                self
-            }
-            Err(error) => self.fail(ResError::Header {
-                setter: "header",
-                error,
-            }),
-        }
+        self.put_header(
+            "header",
+            header_pair(name, value),
+            |headers, name, value| {
+                headers.insert(name, value);
+            },
+        )
     }
 
     /// Adds a value to header `name`, keeping earlier ones (for `Link`, `Vary`, …).
@@ -181,15 +178,28 @@ impl Res {
         V: TryInto<HeaderValue>,
         V::Error: Into<http::Error>,
     {
-        match header_pair(name, value) {
+        self.put_header(
+            "append_header",
+            header_pair(name, value),
+            |headers, name, value| {
+                headers.append(name, value);
+            },
+        )
+    }
+
+    /// Puts a checked header pair with `put`, or records why `setter` could not.
+    fn put_header(
+        &mut self,
+        setter: &'static str,
+        pair: Result<(HeaderName, HeaderValue), http::Error>,
+        put: impl FnOnce(&mut HeaderMap, HeaderName, HeaderValue),
+    ) -> &mut Self {
+        match pair {
             Ok((name, value)) => {
-                self.headers.append(name, value);
+                put(&mut self.headers, name, value);
                 self
             }
-            Err(error) => self.fail(ResError::Header {
-                setter: "append_header",
-                error,
-            }),
+            Err(error) => self.fail(ResError::Header { setter, error }),
         }
     }
 
