@@ -11,5 +11,6 @@ mod responses;
 mod routing;
 mod server;
 mod static_files;
+mod streaming;
 mod test_client;
 mod views;

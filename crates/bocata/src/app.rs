@@ -2,12 +2,11 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum_core::body::Body;
 use bytes::Bytes;
@@ -16,14 +15,18 @@ use http::{HeaderValue, Method, Response, StatusCode, header};
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::error::{BoxError, PanicMessage, render};
+use crate::response::{Finalize, StreamTimeouts};
 use crate::routing::{Lookup, RouteError, Routes};
-use crate::server::Server;
+use crate::server::{Connection, Server};
 use crate::static_files::{self, StaticFiles};
 use crate::view::Verb;
 use crate::{Error, Request, Res, View};
 
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The default [`App::chunk_timeout`]: 30 seconds.
+pub const DEFAULT_CHUNK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A bocata application: a table of routes to views, and the settings they share.
 ///
@@ -56,6 +59,7 @@ impl std::fmt::Debug for App {
         f.debug_struct("App")
             .field("routes", &self.shared.routes)
             .field("body_limit", &self.shared.body_limit)
+            .field("stream_timeouts", &self.shared.stream_timeouts)
             .field("debug", &self.shared.debug)
             .finish()
     }
@@ -66,6 +70,7 @@ impl std::fmt::Debug for App {
 pub(crate) struct Shared {
     pub(crate) routes: Routes,
     pub(crate) body_limit: usize,
+    stream_timeouts: StreamTimeouts,
     debug: bool,
 }
 
@@ -74,6 +79,10 @@ impl Default for Shared {
         Self {
             routes: Routes::default(),
             body_limit: DEFAULT_BODY_LIMIT,
+            stream_timeouts: StreamTimeouts {
+                chunk: Some(DEFAULT_CHUNK_TIMEOUT),
+                complete: None,
+            },
             debug: false,
         }
     }
@@ -178,6 +187,29 @@ impl App {
         self
     }
 
+    /// How long a client may take to accept each chunk of a streamed body
+    /// ([`Res::streaming`], [`Res::stream_writer`], [`Res::sse`]) before its connection
+    /// is closed and the stream dropped; a response can set its own with
+    /// [`Res::chunk_timeout`]. `None` or zero disables it. Default: 30 seconds
+    /// ([`DEFAULT_CHUNK_TIMEOUT`]).
+    ///
+    /// A client that stops reading fills the socket's buffers; without this limit it
+    /// would hold the stream, and whatever the stream holds, for as long as it likes.
+    #[must_use]
+    pub fn chunk_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.shared_mut().stream_timeouts.chunk = timeout.into();
+        self
+    }
+
+    /// How long a streamed body may take in all before its connection is closed and the
+    /// stream dropped; a response can set its own with [`Res::complete_timeout`]. `None`
+    /// or zero disables it. Default: none, since event streams are meant to last.
+    #[must_use]
+    pub fn complete_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.shared_mut().stream_timeouts.complete = timeout.into();
+        self
+    }
+
     /// Debug mode: error pages show the cause of server errors (the error chain, the
     /// panic message). Never turn it on in production. Default: off.
     #[must_use]
@@ -209,14 +241,14 @@ impl App {
     pub(crate) async fn handle(
         &self,
         request: http::Request<Body>,
-        client_addr: Option<SocketAddr>,
+        connection: Option<Connection>,
     ) -> Response<Body> {
         let started = Instant::now();
         let is_head = request.method() == Method::HEAD;
         let logged = tracing::enabled!(target: "bocata::access", tracing::Level::INFO)
             .then(|| (request.method().clone(), request.uri().clone()));
 
-        let mut response = self.respond(request, client_addr).await;
+        let mut response = self.respond(request, connection).await;
         if is_head {
             // Same status and headers as GET (Content-Length included), no body.
             *response.body_mut() = Body::empty();
@@ -237,7 +269,7 @@ impl App {
     async fn respond(
         &self,
         request: http::Request<Body>,
-        client_addr: Option<SocketAddr>,
+        connection: Option<Connection>,
     ) -> Response<Body> {
         let routes = &self.shared.routes;
         let (index, params) = match routes.lookup(request.uri().path()) {
@@ -263,19 +295,21 @@ impl App {
             }
         };
 
-        let request = Request::new(
-            request,
-            Arc::clone(&self.shared),
-            index,
-            params,
-            client_addr,
-        );
+        let request = Request::new(request, Arc::clone(&self.shared), index, params, connection);
         let mut res = Res::new();
         let outcome = AssertUnwindSafe(endpoint.view.call(method, &request, &mut res))
             .catch_unwind()
             .await;
         let result = match outcome {
-            Ok(Ok(())) => res.into_response(request.method(), request.headers()).await,
+            Ok(Ok(())) => {
+                let cx = Finalize {
+                    method: request.method(),
+                    headers: request.headers(),
+                    stream_timeouts: self.shared.stream_timeouts,
+                    connection: request.connection().map(|c| &c.close),
+                };
+                res.into_response(&cx).await
+            }
             Ok(Err(err)) => Err(err),
             Err(panic) => Err(Error::internal(PanicMessage::from_payload(&*panic))),
         };

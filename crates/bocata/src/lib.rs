@@ -70,7 +70,7 @@ pub mod view;
 pub use app::App;
 pub use error::{Error, Result, abort};
 pub use request::Request;
-pub use response::Res;
+pub use response::{Event, Res, StreamWriter};
 pub use server::Server;
 pub use static_files::StaticFiles;
 pub use view::{FnView, Methods, View, delete, get, patch, post, put};
@@ -106,6 +106,10 @@ pub use view::{FnView, Methods, View, delete, get, patch, post, put};
 pub use bocata_macros::view;
 
 pub use ::cookie::Cookie;
+
+/// Generator syntax for [`Res::streaming`] and [`Res::sse`]: `yield` items in an async
+/// block (re-exported from async-stream).
+pub use async_stream::{stream, try_stream};
 
 /// The `cookie` crate, for [`Cookie`] builders, `SameSite` and `time`.
 pub use ::cookie;

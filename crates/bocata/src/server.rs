@@ -13,6 +13,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::App;
 
@@ -146,10 +147,13 @@ impl Server {
                         // Small responses go out at once rather than waiting for Nagle.
                         stream.set_nodelay(true).ok();
                         let app = self.app.clone();
+                        let info = Connection { peer, close: CancellationToken::new() };
+                        let close = info.close.clone();
                         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
                             let app = app.clone();
+                            let info = info.clone();
                             async move {
-                                Ok::<_, Infallible>(app.handle(request.map(Body::new), Some(peer)).await)
+                                Ok::<_, Infallible>(app.handle(request.map(Body::new), Some(info)).await)
                             }
                         });
                         let connection = builder
@@ -157,8 +161,13 @@ impl Server {
                             .into_owned();
                         let connection = graceful.watch(connection);
                         connections.spawn(async move {
-                            if let Err(e) = connection.await {
-                                tracing::debug!(target: "bocata::server", %peer, "connection ended: {e}");
+                            tokio::select! {
+                                ended = connection => if let Err(e) = ended {
+                                    tracing::debug!(target: "bocata::server", %peer, "connection ended: {e}");
+                                },
+                                // A streamed response ran out of time: dropping the
+                                // connection closes the socket.
+                                () = close.cancelled() => {}
                             }
                         });
                     }
@@ -191,6 +200,15 @@ impl Server {
         connections.shutdown().await;
         Ok(())
     }
+}
+
+/// What a request knows of the connection it came on.
+#[derive(Clone, Debug)]
+pub(crate) struct Connection {
+    /// The client's address.
+    pub(crate) peer: SocketAddr,
+    /// Cancelling it closes the connection.
+    pub(crate) close: CancellationToken,
 }
 
 /// Completes on Ctrl-C, or SIGTERM on Unix. If a handler cannot be installed, that

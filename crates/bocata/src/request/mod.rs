@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use self::body::{LazyBody, has_content_type, json_error, unsupported_media_type};
 use crate::app::Shared;
 use crate::routing::ParamRanges;
+use crate::server::Connection;
 use crate::{Error, Result};
 
 /// An HTTP request: its head, the route's parameters, and a body read on demand.
@@ -34,7 +35,7 @@ pub struct Request {
     app: Arc<Shared>,
     endpoint: usize,
     params: ParamRanges,
-    client_addr: Option<SocketAddr>,
+    connection: Option<Connection>,
 }
 
 impl Request {
@@ -43,7 +44,7 @@ impl Request {
         app: Arc<Shared>,
         endpoint: usize,
         params: ParamRanges,
-        client_addr: Option<SocketAddr>,
+        connection: Option<Connection>,
     ) -> Self {
         let (head, body) = request.into_parts();
         Self {
@@ -52,7 +53,7 @@ impl Request {
             app,
             endpoint,
             params,
-            client_addr,
+            connection,
         }
     }
 
@@ -220,7 +221,18 @@ impl Request {
     ///
     /// [`TestClient`]: crate::testing::TestClient
     pub fn client_addr(&self) -> Option<SocketAddr> {
-        self.client_addr
+        self.connection.as_ref().map(|c| c.peer)
+    }
+
+    /// The connection the request came on, when served by bocata's server.
+    pub(crate) fn connection(&self) -> Option<&Connection> {
+        self.connection.as_ref()
+    }
+
+    /// The `Last-Event-ID` header: the id of the last server-sent event a reconnecting
+    /// browser received, so an event stream can resume after it.
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.header("last-event-id")
     }
 
     /// Typed per-request data (Flask's `g`): whatever tower layers or hooks attached.
@@ -315,7 +327,7 @@ impl std::fmt::Debug for Request {
             .field("uri", self.uri())
             .field("version", &self.version())
             .field("headers", self.headers())
-            .field("client_addr", &self.client_addr)
+            .field("client_addr", &self.client_addr())
             .finish_non_exhaustive()
     }
 }

@@ -23,6 +23,10 @@
 //! | [`json_mut`](Res::json_mut) | a JSON value built field by field | `application/json` |
 //! | [`content`](Res::content) | raw bytes | `application/octet-stream` |
 //! | [`file`](Res::file) | a file, streamed in chunks | guessed from the extension |
+//! | [`streaming`](Res::streaming) | each chunk of a `Stream`, sent as produced | `application/octet-stream` |
+//! | [`streaming_blocking`](Res::streaming_blocking) | each chunk of a blocking iterator | `application/octet-stream` |
+//! | [`stream_writer`](Res::stream_writer) | each chunk sent through a [`StreamWriter`] | `application/octet-stream` |
+//! | [`sse`](Res::sse) | server-sent [`Event`]s | `text/event-stream` |
 //! | [`redirect`](Res::redirect) | empty | none |
 //!
 //! An explicit `Content-Type` ([`content_type`](Res::content_type) or
@@ -34,27 +38,36 @@
 
 mod conditional;
 mod cookie;
+mod deadline;
 mod disposition;
 mod file;
+mod finalize;
 mod range;
+mod sse;
+mod stream;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use axum_core::body::Body;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, header};
+use futures_util::Stream;
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use serde::Serialize;
 
+pub(crate) use self::deadline::StreamTimeouts;
 use self::disposition::{Disposition, content_disposition};
-use self::file::OpenFile;
 pub(crate) use self::file::guess_type;
-use crate::Error;
+pub(crate) use self::finalize::Finalize;
+pub use self::sse::{Event, IntoEvent};
+use self::stream::ChunkStream;
+pub use self::stream::{Chunk, Disconnected, StreamWriter};
 
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+const EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
 
 /// Why a setter could not do what it was asked. Recorded on the `Res` and reported as a
 /// 500 when the response is finalized.
@@ -74,13 +87,36 @@ pub(crate) enum ResError {
 }
 
 /// The body a response will carry.
-#[derive(Debug, Default)]
+#[derive(Default)]
 enum Content {
     #[default]
     Empty,
     Bytes(Bytes),
     Json(serde_json::Value),
     File(PathBuf),
+    Stream(ChunkStream),
+    Events(ChunkStream),
+}
+
+impl std::fmt::Debug for Content {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Empty => f.write_str("Empty"),
+            Self::Bytes(bytes) => f.debug_tuple("Bytes").field(bytes).finish(),
+            Self::Json(value) => f.debug_tuple("Json").field(value).finish(),
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+            Self::Stream(_) => f.write_str("Stream(..)"),
+            Self::Events(_) => f.write_str("Events(..)"),
+        }
+    }
+}
+
+/// Per-response settings of a streamed body; `None` means "the app's default".
+#[derive(Debug, Default)]
+struct StreamSettings {
+    chunk_timeout: Option<Option<Duration>>,
+    complete_timeout: Option<Option<Duration>>,
+    keep_alive: Option<Duration>,
 }
 
 /// The response under construction, handed to views as `&mut Res`.
@@ -94,6 +130,7 @@ pub struct Res {
     content: Content,
     implied_type: Option<HeaderValue>,
     disposition: Disposition,
+    stream: StreamSettings,
     error: Option<ResError>,
 }
 
@@ -353,6 +390,115 @@ impl Res {
         self.set_body(Content::File(path), None)
     }
 
+    /// Sends each item of `stream` as soon as it is produced: a `Stream` of bytes-like
+    /// chunks (`Bytes`, `Vec<u8>`, `String`, `&'static str`) or of `Result`s of them.
+    /// `application/octet-stream` unless a type is set; HTTP/1.1 uses chunked transfer,
+    /// HTTP/2 streams natively.
+    ///
+    /// The stream is polled only as fast as the client reads, an `Err` item ends the
+    /// response abnormally (the client can tell the body is incomplete), and a client
+    /// that goes away drops the stream. Write generators with [`stream!`](crate::stream)
+    /// and [`try_stream!`](crate::try_stream), re-exported from async-stream:
+    ///
+    /// ```
+    /// # fn demo(res: &mut bocata::Res) {
+    /// res.content_type("text/plain; charset=utf-8")
+    ///     .streaming(bocata::stream! {
+    ///         for i in 0..10 {
+    ///             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    ///             yield format!("count: {i}\n");
+    ///         }
+    ///         yield "Completed!\n".to_owned();
+    ///     });
+    /// # }
+    /// ```
+    pub fn streaming<S>(&mut self, stream: S) -> &mut Self
+    where
+        S: Stream + Send + 'static,
+        S::Item: Chunk,
+    {
+        self.set_body(Content::Stream(stream::chunks(stream)), Some(OCTET_STREAM))
+    }
+
+    /// Streams the items of a blocking iterator (a file reader, a synchronous database
+    /// cursor), run on tokio's blocking threads so it never stalls the async workers.
+    /// Each item waits until the previous one is on its way, and the iterator is dropped
+    /// when the client goes away.
+    ///
+    /// ```
+    /// # fn demo(res: &mut bocata::Res) {
+    /// let rows = (1..=1000).map(|n| format!("{n},{}\n", n * n));
+    /// res.content_type("text/csv").streaming_blocking(rows);
+    /// # }
+    /// ```
+    pub fn streaming_blocking<I>(&mut self, iter: I) -> &mut Self
+    where
+        I: IntoIterator + Send + 'static,
+        I::Item: Chunk,
+    {
+        self.set_body(Content::Stream(stream::blocking(iter)), Some(OCTET_STREAM))
+    }
+
+    /// Makes the body a stream fed through the returned [`StreamWriter`], for producers
+    /// that push (a task, a callback) rather than yield. Its `send` fails once the
+    /// client has gone.
+    pub fn stream_writer(&mut self) -> StreamWriter {
+        let (writer, stream) = StreamWriter::new();
+        self.set_body(Content::Stream(stream), Some(OCTET_STREAM));
+        writer
+    }
+
+    /// Sends server-sent events: a `Stream` of [`Event`]s (or `Result`s of them) as
+    /// `text/event-stream`, with `Cache-Control: no-cache` and `X-Accel-Buffering: no`
+    /// (so proxies such as nginx pass events on at once) unless those are set.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use bocata::Event;
+    ///
+    /// # fn demo(res: &mut bocata::Res) {
+    /// res.sse(bocata::stream! {
+    ///     for n in 0.. {
+    ///         yield Event::new().event("tick").id(n.to_string()).data(format!("{n}"));
+    ///         tokio::time::sleep(Duration::from_secs(1)).await;
+    ///     }
+    /// })
+    /// .sse_keep_alive(Duration::from_secs(15));
+    /// # }
+    /// ```
+    pub fn sse<S>(&mut self, events: S) -> &mut Self
+    where
+        S: Stream + Send + 'static,
+        S::Item: IntoEvent,
+    {
+        self.set_body(Content::Events(sse::encode(events)), Some(EVENT_STREAM))
+    }
+
+    /// With [`sse`](Self::sse): sends a `:` comment after every `interval` without an
+    /// event, so proxies keep the connection open and a vanished client is noticed.
+    /// Comments are only made when the client is reading. Default: none.
+    pub fn sse_keep_alive(&mut self, interval: Duration) -> &mut Self {
+        self.stream.keep_alive = Some(interval);
+        self
+    }
+
+    /// How long the client may take to accept each chunk of a streamed body (`streaming`,
+    /// `stream_writer`, `sse`) before the connection is closed and the stream dropped.
+    /// `None` or zero disables it. Default: the app's
+    /// ([`App::chunk_timeout`](crate::App::chunk_timeout)).
+    pub fn chunk_timeout(&mut self, timeout: impl Into<Option<Duration>>) -> &mut Self {
+        self.stream.chunk_timeout = Some(timeout.into());
+        self
+    }
+
+    /// How long a streamed body may take in all before the connection is closed and the
+    /// stream dropped. `None` or zero disables it. Default: the app's
+    /// ([`App::complete_timeout`](crate::App::complete_timeout)).
+    pub fn complete_timeout(&mut self, timeout: impl Into<Option<Duration>>) -> &mut Self {
+        self.stream.complete_timeout = Some(timeout.into());
+        self
+    }
+
     /// Sets a cookie, sent as its own `Set-Cookie` header. Give a `(name, value)` pair,
     /// or a [`Cookie`](crate::Cookie) built with every attribute you need.
     ///
@@ -438,79 +584,6 @@ impl Res {
         self.set_body(Content::Empty, None)
             .header(header::LOCATION, location)
     }
-
-    /// Finalizes into a hyper response without copying the body. `method` and
-    /// `request_headers` are those of the request, for file bodies' conditional and range
-    /// handling.
-    ///
-    /// Fixed bodies get `Content-Length`; 1xx, 204 and 304 responses get neither a body
-    /// nor `Content-Type`; an explicit `Content-Type` is kept over the implied one.
-    pub(crate) async fn into_response(
-        self,
-        method: &Method,
-        request_headers: &HeaderMap,
-    ) -> Result<Response<Body>, Error> {
-        if let Some(error) = self.error {
-            return Err(Error::internal(error));
-        }
-        let Self {
-            mut status,
-            mut headers,
-            content,
-            implied_type,
-            disposition,
-            ..
-        } = self;
-        let body = match content {
-            Content::Empty => fixed(&mut headers, Bytes::new(), implied_type),
-            Content::Bytes(bytes) => fixed(&mut headers, bytes, implied_type),
-            Content::Json(value) => {
-                let json =
-                    serde_json::to_vec(&value).map_err(|e| Error::internal(ResError::Json(e)))?;
-                fixed(&mut headers, json.into(), implied_type)
-            }
-            Content::File(path) => {
-                let file = OpenFile::open(&path).await?;
-                if !headers.contains_key(header::CONTENT_DISPOSITION) {
-                    if let Some(value) = content_disposition(disposition, &file.name()) {
-                        let value = HeaderValue::try_from(value).map_err(Error::internal)?;
-                        headers.insert(header::CONTENT_DISPOSITION, value);
-                    }
-                }
-                headers
-                    .entry(header::CONTENT_TYPE)
-                    .or_insert_with(|| guess_type(&path));
-                let (file_status, body) =
-                    file.respond(method, request_headers, status, &mut headers)?;
-                status = file_status;
-                body
-            }
-        };
-        let body = if status.is_informational()
-            || status == StatusCode::NO_CONTENT
-            || status == StatusCode::NOT_MODIFIED
-        {
-            headers.remove(header::CONTENT_TYPE);
-            headers.remove(header::CONTENT_LENGTH);
-            Body::empty()
-        } else {
-            body
-        };
-        let mut response = Response::new(body);
-        *response.status_mut() = status;
-        *response.headers_mut() = headers;
-        Ok(response)
-    }
-}
-
-/// A body of known bytes: `Content-Length`, and the implied `Content-Type` unless one
-/// was set.
-fn fixed(headers: &mut HeaderMap, bytes: Bytes, implied_type: Option<HeaderValue>) -> Body {
-    if let Some(implied) = implied_type {
-        headers.entry(header::CONTENT_TYPE).or_insert(implied);
-    }
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    Body::from(bytes)
 }
 
 fn header_pair<K, V>(name: K, value: V) -> Result<(HeaderName, HeaderValue), http::Error>

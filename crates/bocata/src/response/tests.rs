@@ -1,10 +1,22 @@
+use http::Method;
 use http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use http_body_util::BodyExt;
 
 use super::*;
+use crate::Error;
 
 /// A change a test makes to a `Res`.
 type Setter = fn(&mut Res);
+
+/// A GET with `headers`, no connection, no stream limits.
+fn context(headers: &HeaderMap) -> Finalize<'_> {
+    Finalize {
+        method: &Method::GET,
+        headers,
+        stream_timeouts: StreamTimeouts::default(),
+        connection: None,
+    }
+}
 
 struct Finished {
     status: StatusCode,
@@ -14,7 +26,7 @@ struct Finished {
 
 async fn finish(res: Res) -> Finished {
     let response = res
-        .into_response(&Method::GET, &HeaderMap::new())
+        .into_response(&context(&HeaderMap::new()))
         .await
         .expect("a valid response");
     let (parts, body) = response.into_parts();
@@ -34,7 +46,7 @@ async fn build(f: impl FnOnce(&mut Res)) -> Finished {
 async fn failure(f: impl FnOnce(&mut Res)) -> Error {
     let mut res = Res::new();
     f(&mut res);
-    res.into_response(&Method::GET, &HeaderMap::new())
+    res.into_response(&context(&HeaderMap::new()))
         .await
         .expect_err("the setter should fail")
 }

@@ -1,0 +1,135 @@
+//! Turning a finished [`Res`] into a hyper response, without copying the body.
+
+use axum_core::body::Body;
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, header};
+use tokio_util::sync::CancellationToken;
+
+use super::deadline::{self, StreamTimeouts};
+use super::disposition::content_disposition;
+use super::file::{OpenFile, guess_type};
+use super::stream::ChunkStream;
+use super::{Content, Res, ResError, sse};
+use crate::Error;
+
+const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
+const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
+const NO: HeaderValue = HeaderValue::from_static("no");
+
+/// What finalizing a response needs to know of its request, app and connection.
+#[derive(Debug)]
+pub(crate) struct Finalize<'a> {
+    /// The request's method: HEAD gets no body, files answer conditionals and ranges.
+    pub(crate) method: &'a Method,
+    /// The request's headers, for conditional and range requests.
+    pub(crate) headers: &'a HeaderMap,
+    /// The app's limits for streamed bodies, unless the response sets its own.
+    pub(crate) stream_timeouts: StreamTimeouts,
+    /// Cancelling it closes the connection, when there is one (not in the TestClient).
+    pub(crate) connection: Option<&'a CancellationToken>,
+}
+
+impl Res {
+    /// The hyper response for this `Res`.
+    ///
+    /// Fixed bodies get `Content-Length`; 1xx, 204 and 304 responses get neither a body
+    /// nor `Content-Type`; an explicit `Content-Type` is kept over the implied one. A
+    /// streamed body is never polled for HEAD or for a status without a body.
+    pub(crate) async fn into_response(self, cx: &Finalize<'_>) -> Result<Response<Body>, Error> {
+        if let Some(error) = self.error {
+            return Err(Error::internal(error));
+        }
+        let Self {
+            mut status,
+            mut headers,
+            content,
+            implied_type,
+            disposition,
+            stream,
+            ..
+        } = self;
+        let no_body = has_no_body(status);
+        let limits = StreamTimeouts {
+            chunk: stream.chunk_timeout.unwrap_or(cx.stream_timeouts.chunk),
+            complete: stream
+                .complete_timeout
+                .unwrap_or(cx.stream_timeouts.complete),
+        };
+        let streamed = |headers: &mut HeaderMap, chunks: ChunkStream| {
+            if let Some(implied) = implied_type.clone() {
+                headers.entry(header::CONTENT_TYPE).or_insert(implied);
+            }
+            if no_body || cx.method == Method::HEAD {
+                return Body::empty();
+            }
+            let chunks = deadline::limit(chunks, limits, cx.connection);
+            Body::from_stream(chunks.inspect_err(|e| {
+                tracing::warn!(target: "bocata::stream", "aborting a streamed response: {e}");
+            }))
+        };
+        let body = match content {
+            Content::Empty => fixed(&mut headers, Bytes::new(), implied_type),
+            Content::Bytes(bytes) => fixed(&mut headers, bytes, implied_type),
+            Content::Json(value) => {
+                let json =
+                    serde_json::to_vec(&value).map_err(|e| Error::internal(ResError::Json(e)))?;
+                fixed(&mut headers, json.into(), implied_type)
+            }
+            Content::File(path) => {
+                let file = OpenFile::open(&path).await?;
+                if !headers.contains_key(header::CONTENT_DISPOSITION) {
+                    if let Some(value) = content_disposition(disposition, &file.name()) {
+                        let value = HeaderValue::try_from(value).map_err(Error::internal)?;
+                        headers.insert(header::CONTENT_DISPOSITION, value);
+                    }
+                }
+                headers
+                    .entry(header::CONTENT_TYPE)
+                    .or_insert_with(|| guess_type(&path));
+                let (file_status, body) =
+                    file.respond(cx.method, cx.headers, status, &mut headers)?;
+                status = file_status;
+                body
+            }
+            Content::Stream(chunks) => streamed(&mut headers, chunks),
+            Content::Events(events) => {
+                headers.entry(header::CACHE_CONTROL).or_insert(NO_CACHE);
+                headers.entry(X_ACCEL_BUFFERING).or_insert(NO);
+                let events = match stream.keep_alive.filter(|d| !d.is_zero()) {
+                    Some(every) => sse::keep_alive(events, every),
+                    None => events,
+                };
+                streamed(&mut headers, events)
+            }
+        };
+        let body = if has_no_body(status) {
+            headers.remove(header::CONTENT_TYPE);
+            headers.remove(header::CONTENT_LENGTH);
+            Body::empty()
+        } else {
+            body
+        };
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        Ok(response)
+    }
+}
+
+/// Whether responses with `status` carry no body (RFC 9110 §6.4.1).
+fn has_no_body(status: StatusCode) -> bool {
+    status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+}
+
+/// A body of known bytes: `Content-Length`, and the implied `Content-Type` unless one
+/// was set.
+fn fixed(headers: &mut HeaderMap, bytes: Bytes, implied_type: Option<HeaderValue>) -> Body {
+    if let Some(implied) = implied_type {
+        headers.entry(header::CONTENT_TYPE).or_insert(implied);
+    }
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Body::from(bytes)
+}
