@@ -2,7 +2,8 @@
 //! the address it got on the first line of stdout, and serves:
 //!
 //! - `GET /plaintext`: `Hello, World!` as text/plain;
-//! - `GET /file`: the file named by `BENCH_FILE`.
+//! - `GET /file`: the file named by `BENCH_FILE`;
+//! - `GET /stream?mib=N`: N MiB (default 1) generated in 64 KiB chunks.
 
 use bocata::{App, Request, Res, Result};
 
@@ -23,6 +24,16 @@ impl File {
     }
 }
 
+async fn stream(req: &Request, res: &mut Res) -> Result {
+    let mib: usize = req.query("mib").and_then(|m| m.parse().ok()).unwrap_or(1);
+    res.streaming(bocata::stream! {
+        for i in 0..mib * 16 {
+            yield vec![(i % 251) as u8; 64 * 1024];
+        }
+    });
+    Ok(())
+}
+
 fn main() -> std::io::Result<()> {
     let workers = std::env::var("BENCH_WORKERS")
         .ok()
@@ -40,6 +51,7 @@ fn main() -> std::io::Result<()> {
         App::new()
             .route("/plaintext", bocata::get(plaintext))
             .route("/file", File { path })
+            .route("/stream", bocata::get(stream))
             .serve(listener)
             .await
     })
