@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bocata::testing::TestClient;
 use bocata::{App, Event, Request, Res, Result};
-use bocata_tests::{Running, get, read, within};
+use bocata_tests::{LogCapture, Running, get, read, within};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -263,6 +263,32 @@ async fn a_failing_stream_gives_an_incomplete_response() {
         "the client can tell the body is incomplete"
     );
 
+    // HTTP/2: the stream is reset, and the connection serves on.
+    let mut h2 = server.http2().await;
+    let uri = format!("http://{}/failing", server.addr);
+    let response = within("the head", h2.send_request(get(&uri)))
+        .await
+        .expect("a response head");
+    let mut body = response.into_body();
+    within("the first chunk", body.frame())
+        .await
+        .expect("a frame")
+        .expect("no error yet");
+    next.notify_one();
+    let outcome = within("the rest", body.collect()).await;
+    let error = outcome.expect_err("a reset stream");
+    assert!(
+        format!("{error:?}").contains("Reset") || format!("{error:?}").contains("INTERNAL_ERROR"),
+        "{error:?}"
+    );
+    let response = within(
+        "another request",
+        h2.send_request(get(&format!("http://{}/csv", server.addr))),
+    )
+    .await
+    .expect("the connection still serves");
+    assert_eq!(read(response).await.1, csv_expected());
+
     // On the wire: the data so far, then the connection closes without the final chunk.
     let mut stream = start_reading(&server, "/failing").await;
     next.notify_one();
@@ -318,6 +344,7 @@ async fn a_vanished_client_makes_the_stream_drop_promptly() {
 
 #[tokio::test]
 async fn chunk_timeout_cuts_off_a_client_that_stops_reading() {
+    let log = LogCapture::start();
     let (server, _, dropped) = server().await;
     let was_dropped = dropped.expect();
     // Reads the head and then nothing more: the socket's buffers fill up.
@@ -336,6 +363,13 @@ async fn chunk_timeout_cuts_off_a_client_that_stops_reading() {
         }
     })
     .await;
+    assert!(
+        log.text().contains(
+            "closing the connection: the client took longer than the chunk timeout (200ms) to accept a chunk"
+        ),
+        "{}",
+        log.text()
+    );
     server.shutdown().await.expect("clean shutdown");
 }
 
