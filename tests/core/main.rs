@@ -4,6 +4,7 @@
 mod errors;
 mod files;
 mod files_wire;
+mod hooks;
 mod logging;
 mod macro_errors;
 mod requests;

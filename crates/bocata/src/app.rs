@@ -15,12 +15,14 @@ use http::{HeaderValue, Method, Response, StatusCode, header};
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::error::{BoxError, PanicMessage, render};
+use crate::hooks::{BeforeHook, Hooks};
 use crate::response::{Finalize, StreamTimeouts};
-use crate::routing::{Lookup, RouteError, Routes};
+use crate::routing::{Endpoint, Lookup, RouteError, Routes};
 use crate::server::{Connection, Server};
+use crate::state::StateMap;
 use crate::static_files::{self, StaticFiles};
-use crate::view::Verb;
-use crate::{Error, Request, Res, View};
+use crate::view::{Methods, Verb};
+use crate::{Error, Handler, Request, Res, Router, View};
 
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -60,6 +62,8 @@ impl std::fmt::Debug for App {
             .field("routes", &self.shared.routes)
             .field("body_limit", &self.shared.body_limit)
             .field("stream_timeouts", &self.shared.stream_timeouts)
+            .field("state", &self.shared.state)
+            .field("hooks", &self.shared.hooks)
             .field("debug", &self.shared.debug)
             .finish()
     }
@@ -71,6 +75,8 @@ pub(crate) struct Shared {
     pub(crate) routes: Routes,
     pub(crate) body_limit: usize,
     stream_timeouts: StreamTimeouts,
+    pub(crate) state: StateMap,
+    hooks: Hooks,
     debug: bool,
 }
 
@@ -83,6 +89,8 @@ impl Default for Shared {
                 chunk: Some(DEFAULT_CHUNK_TIMEOUT),
                 complete: None,
             },
+            state: StateMap::default(),
+            hooks: Hooks::default(),
             debug: false,
         }
     }
@@ -147,8 +155,60 @@ impl App {
     /// assert!(err.to_string().contains("conflicts with `/users/{id}`"));
     /// ```
     pub fn try_route(mut self, path: &str, view: impl View) -> Result<Self, RouteError> {
-        self.shared_mut().routes.insert(path, Arc::new(view))?;
+        self.shared_mut()
+            .routes
+            .insert(path, Arc::new(view), Hooks::default())?;
         Ok(self)
+    }
+
+    /// Mounts `router`'s routes under `prefix`, with the router's hooks around their
+    /// views (see [`Router`]).
+    ///
+    /// # Panics
+    ///
+    /// When one of the router's routes is invalid or conflicts with a route already
+    /// added, with a message naming both. Use [`try_mount`](App::try_mount) to handle it
+    /// instead.
+    #[must_use]
+    #[track_caller]
+    pub fn mount(self, prefix: &str, router: Router) -> Self {
+        match self.try_mount(prefix, router) {
+            Ok(app) => app,
+            Err(e) => panic!("bocata: {e}"),
+        }
+    }
+
+    /// Like [`mount`](App::mount), but returns the problem with a route instead of
+    /// panicking.
+    pub fn try_mount(mut self, prefix: &str, router: Router) -> Result<Self, RouteError> {
+        let mut routes = Vec::new();
+        router.flatten(prefix, &Hooks::default(), &mut routes);
+        for (path, view, hooks) in routes {
+            self.shared_mut().routes.insert(&path, view, hooks)?;
+        }
+        Ok(self)
+    }
+
+    /// Runs `hook` before every view of the app, before the hooks of any router. See
+    /// [`hooks`](crate::hooks) for what a hook can do and the order they run in.
+    #[must_use]
+    pub fn before<H>(mut self, hook: H) -> Self
+    where
+        H: for<'a> BeforeHook<'a>,
+    {
+        self.shared_mut().hooks.add_before(hook);
+        self
+    }
+
+    /// Runs `hook` after every view of the app, after the hooks of any router. See
+    /// [`hooks`](crate::hooks).
+    #[must_use]
+    pub fn after<H>(mut self, hook: H) -> Self
+    where
+        H: for<'a> Handler<'a>,
+    {
+        self.shared_mut().hooks.add_after(hook);
+        self
     }
 
     /// Serves the files under a folder at `url_prefix`: `"public"` (a path) for the
@@ -184,6 +244,34 @@ impl App {
     #[must_use]
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.shared_mut().body_limit = bytes;
+        self
+    }
+
+    /// Adds `value` to the app's state, shared by every request and read in views with
+    /// [`Request::state`]: a connection pool, a configuration, a client. One value per
+    /// type; adding a second value of a type replaces the first. Views can also keep
+    /// state in their own fields.
+    ///
+    /// ```
+    /// use bocata::{App, Request, Res, Result};
+    ///
+    /// struct Config {
+    ///     site_name: String,
+    /// }
+    ///
+    /// async fn home(req: &Request, res: &mut Res) -> Result {
+    ///     let config = req.state::<Config>()?;
+    ///     res.text(format!("Welcome to {}", config.site_name));
+    ///     Ok(())
+    /// }
+    ///
+    /// let app = App::new()
+    ///     .state(Config { site_name: "bocata".into() })
+    ///     .route("/", bocata::get(home));
+    /// ```
+    #[must_use]
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.shared_mut().state.insert(value);
         self
     }
 
@@ -295,12 +383,11 @@ impl App {
             }
         };
 
-        let request = Request::new(request, Arc::clone(&self.shared), index, params, connection);
+        let mut request =
+            Request::new(request, Arc::clone(&self.shared), index, params, connection);
         let mut res = Res::new();
-        let outcome = AssertUnwindSafe(endpoint.view.call(method, &request, &mut res))
-            .catch_unwind()
-            .await;
-        let result = match outcome {
+        let run = self.run_view(endpoint, method, &mut request, &mut res);
+        let result = match AssertUnwindSafe(run).catch_unwind().await {
             Ok(Ok(())) => {
                 let cx = Finalize {
                     method: request.method(),
@@ -314,6 +401,31 @@ impl App {
             Err(panic) => Err(Error::internal(PanicMessage::from_payload(&*panic))),
         };
         result.unwrap_or_else(|err| self.error_response(&request, &err))
+    }
+
+    /// The app's and the route's before hooks, the view (unless a hook completed the
+    /// response), then the after hooks.
+    async fn run_view(
+        &self,
+        endpoint: &Endpoint,
+        method: Methods,
+        request: &mut Request,
+        res: &mut Res,
+    ) -> crate::Result {
+        let (app, route) = (&self.shared.hooks, &endpoint.hooks);
+        for hook in app.before.iter().chain(&route.before) {
+            hook.call_boxed(request, res).await?;
+            if res.is_complete() {
+                break;
+            }
+        }
+        if !res.is_complete() {
+            endpoint.view.call(method, request, res).await?;
+        }
+        for hook in route.after.iter().chain(&app.after) {
+            hook.call_boxed(request, res).await?;
+        }
+        Ok(())
     }
 
     /// The response for `err`, logging it when it is a server error.

@@ -48,7 +48,8 @@
 //! | [`request`] | [`Request`]: head, parameters, query, cookies, body readers |
 //! | [`response`] | [`Res`]: body kinds and setters |
 //! | [`error`] | [`Error`], [`abort`], negotiated error bodies |
-//! | [`app`] | [`App`]: routes and settings; a `tower::Service` |
+//! | [`app`] | [`App`]: routes, state and settings; a `tower::Service` |
+//! | [`hooks`] | before and after hooks, for the app and for each [`Router`] |
 //! | [`server`] | [`Server`]: HTTP/1.1 + HTTP/2, graceful shutdown |
 //! | [`static_files`] | [`StaticFiles`]: a folder served safely |
 //! | [`testing`] | [`TestClient`](testing::TestClient): in-process tests |
@@ -59,10 +60,13 @@
 
 pub mod app;
 pub mod error;
+pub mod hooks;
 pub mod request;
 pub mod response;
+mod router;
 pub mod routing;
 pub mod server;
+mod state;
 pub mod static_files;
 pub mod testing;
 pub mod view;
@@ -71,9 +75,10 @@ pub use app::App;
 pub use error::{Error, Result, abort};
 pub use request::Request;
 pub use response::{Event, Res, StreamWriter};
+pub use router::Router;
 pub use server::Server;
 pub use static_files::StaticFiles;
-pub use view::{FnView, Methods, View, delete, get, patch, post, put};
+pub use view::{FnView, Handler, Methods, View, delete, get, patch, post, put};
 
 /// Turns an `impl` block of `on_get`, `on_post`, `on_put`, `on_patch` and `on_delete`
 /// methods into a [`View`].

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use http::HeaderValue;
 use smallvec::SmallVec;
 
+use crate::hooks::Hooks;
 use crate::view::{ErasedView, Methods};
 
 /// A problem with a route, found when the app is built.
@@ -50,6 +51,8 @@ pub(crate) struct Endpoint {
     pub(crate) allow: HeaderValue,
     /// Parameter names in the order they appear in the pattern.
     param_names: Box<[Box<str>]>,
+    /// The hooks of the routers the route was mounted through.
+    pub(crate) hooks: Hooks,
 }
 
 /// The byte ranges of a matched path's parameter values, in pattern order.
@@ -76,6 +79,7 @@ impl Routes {
         &mut self,
         pattern: &str,
         view: Arc<dyn ErasedView>,
+        hooks: Hooks,
     ) -> Result<(), RouteError> {
         if !pattern.starts_with('/') {
             return Err(RouteError::NoLeadingSlash(pattern.to_owned()));
@@ -100,6 +104,7 @@ impl Routes {
             methods,
             view,
             param_names: param_names(pattern),
+            hooks,
         });
         Ok(())
     }
@@ -191,7 +196,9 @@ mod tests {
     fn routes(patterns: &[&str]) -> Routes {
         let mut routes = Routes::default();
         for p in patterns {
-            routes.insert(p, Arc::new(crate::get(noop))).unwrap();
+            routes
+                .insert(p, Arc::new(crate::get(noop)), Hooks::default())
+                .unwrap();
         }
         routes
     }
@@ -236,14 +243,22 @@ mod tests {
     fn conflicts_and_bad_patterns_are_errors() {
         let mut routes = routes(&["/users/{id}"]);
         let view = || Arc::new(crate::get(noop)) as Arc<dyn ErasedView>;
-        let err = routes.insert("/users/{name}", view()).unwrap_err();
+        let err = routes
+            .insert("/users/{name}", view(), Hooks::default())
+            .unwrap_err();
         assert!(matches!(err, RouteError::Conflict { .. }), "{err}");
         assert!(err.to_string().contains("/users/{id}"), "{err}");
-        let err = routes.insert("/users/{id}", view()).unwrap_err();
+        let err = routes
+            .insert("/users/{id}", view(), Hooks::default())
+            .unwrap_err();
         assert!(matches!(err, RouteError::Conflict { .. }), "{err}");
-        let err = routes.insert("no-slash", view()).unwrap_err();
+        let err = routes
+            .insert("no-slash", view(), Hooks::default())
+            .unwrap_err();
         assert!(matches!(err, RouteError::NoLeadingSlash(_)), "{err}");
-        let err = routes.insert("/files/{*rest}/more", view()).unwrap_err();
+        let err = routes
+            .insert("/files/{*rest}/more", view(), Hooks::default())
+            .unwrap_err();
         assert!(matches!(err, RouteError::Invalid { .. }), "{err}");
     }
 }

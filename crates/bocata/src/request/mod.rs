@@ -235,6 +235,30 @@ impl Request {
         self.header("last-event-id")
     }
 
+    /// The app's state of type `T`, added with [`App::state`](crate::App::state).
+    ///
+    /// Asking for a type that was never added is a bug in the app: a 500 whose logged
+    /// cause names the type.
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// struct Greeting(&'static str);
+    ///
+    /// async fn hello(req: &Request, res: &mut Res) -> Result {
+    ///     let Greeting(greeting) = req.state()?;
+    ///     res.text(*greeting);
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(&self) -> Result<&T> {
+        self.app.state.get().ok_or_else(|| {
+            Error::internal(format!(
+                "no state of type `{}` was added to the app (App::state)",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+
     /// Typed per-request data (Flask's `g`): whatever tower layers or hooks attached.
     pub fn extensions(&self) -> &Extensions {
         &self.head.extensions

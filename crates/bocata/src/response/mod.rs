@@ -131,6 +131,7 @@ pub struct Res {
     implied_type: Option<HeaderValue>,
     disposition: Disposition,
     stream: StreamSettings,
+    complete: bool,
     error: Option<ResError>,
 }
 
@@ -382,6 +383,26 @@ impl Res {
     pub fn inline(&mut self) -> &mut Self {
         self.disposition = Disposition::Inline;
         self
+    }
+
+    /// Marks the response as complete, from a before hook: the view and the remaining
+    /// before hooks are skipped, and the response is sent as it stands (after hooks
+    /// still run). Falcon's `resp.complete = True`.
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// async fn maintenance(_req: &mut Request, res: &mut Res) -> Result {
+    ///     res.status(503).text("back soon").complete();
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn complete(&mut self) -> &mut Self {
+        self.complete = true;
+        self
+    }
+
+    pub(crate) fn is_complete(&self) -> bool {
+        self.complete
     }
 
     /// Sends a file with no `Content-Disposition`, as static file servers do.

@@ -33,8 +33,9 @@ where
     }
 }
 
-/// A handler behind a pointer, so one `FnView` can hold functions of different types.
-trait BoxedHandler: Send + Sync + 'static {
+/// A handler behind a pointer, so one `FnView` (or one list of after hooks) can hold
+/// functions of different types.
+pub(crate) trait BoxedHandler: Send + Sync + 'static {
     fn call_boxed<'a>(&'a self, req: &'a Request, res: &'a mut Res) -> BoxFuture<'a, Result>;
 }
 

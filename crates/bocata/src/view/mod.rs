@@ -33,6 +33,7 @@ use std::future::Future;
 
 use futures_util::future::BoxFuture;
 
+pub(crate) use function::BoxedHandler;
 pub use function::{FnView, Handler, delete, get, patch, post, put};
 pub use methods::Methods;
 pub(crate) use methods::Verb;

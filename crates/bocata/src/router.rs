@@ -1,0 +1,121 @@
+//! Routers: groups of routes with their own hooks, mounted under a prefix (Flask's and
+//! BustAPI's blueprints).
+
+use std::sync::Arc;
+
+use crate::hooks::{BeforeHook, Hooks};
+use crate::view::ErasedView;
+use crate::{Handler, View};
+
+/// A group of routes with their own before and after hooks, mounted under a prefix with
+/// [`App::mount`](crate::App::mount) or inside another router with
+/// [`Router::mount`].
+///
+/// ```
+/// use bocata::{App, Request, Res, Result, Router};
+///
+/// async fn list(_req: &Request, res: &mut Res) -> Result {
+///     res.json(&["ana", "luis"]);
+///     Ok(())
+/// }
+///
+/// async fn audit(req: &mut Request, _res: &mut Res) -> Result {
+///     tracing::info!(path = req.path(), "admin access");
+///     Ok(())
+/// }
+///
+/// let admin = Router::new().before(audit).route("/users", bocata::get(list));
+/// let app = App::new().mount("/admin", admin); // serves /admin/users
+/// ```
+///
+/// Routes are joined to the prefix as written: `/users` under `/admin` is
+/// `/admin/users`, and `/` under `/admin` is `/admin/` (with `/admin` redirecting to it,
+/// see [`routing`](crate::routing)). Prefixes may hold parameters (`/users/{id}`),
+/// which the router's views read like their own.
+#[derive(Default)]
+pub struct Router {
+    routes: Vec<(String, Arc<dyn ErasedView>)>,
+    mounts: Vec<(String, Router)>,
+    hooks: Hooks,
+}
+
+impl Router {
+    /// A router with no routes.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Serves `view` at `path`, relative to where the router is mounted. Conflicts are
+    /// reported when the router is mounted.
+    #[must_use]
+    pub fn route(mut self, path: &str, view: impl View) -> Self {
+        self.routes.push((path.to_owned(), Arc::new(view)));
+        self
+    }
+
+    /// Mounts `router` under `prefix` inside this router; its routes get this router's
+    /// hooks around their own.
+    #[must_use]
+    pub fn mount(mut self, prefix: &str, router: Router) -> Self {
+        self.mounts.push((prefix.to_owned(), router));
+        self
+    }
+
+    /// Runs `hook` before every view of this router (and of routers mounted in it).
+    /// See [`hooks`](crate::hooks).
+    #[must_use]
+    pub fn before<H>(mut self, hook: H) -> Self
+    where
+        H: for<'a> BeforeHook<'a>,
+    {
+        self.hooks.add_before(hook);
+        self
+    }
+
+    /// Runs `hook` after every view of this router (and of routers mounted in it).
+    /// See [`hooks`](crate::hooks).
+    #[must_use]
+    pub fn after<H>(mut self, hook: H) -> Self
+    where
+        H: for<'a> Handler<'a>,
+    {
+        self.hooks.add_after(hook);
+        self
+    }
+
+    /// Every route of this router and the routers in it, with full paths under
+    /// `prefix` and the hook chain around each.
+    pub(crate) fn flatten(
+        self,
+        prefix: &str,
+        outer: &Hooks,
+        out: &mut Vec<(String, Arc<dyn ErasedView>, Hooks)>,
+    ) {
+        let prefix = prefix.trim_end_matches('/');
+        let hooks = outer.around(&self.hooks);
+        for (path, view) in self.routes {
+            out.push((join(prefix, &path), view, hooks.clone()));
+        }
+        for (inner, router) in self.mounts {
+            router.flatten(&join(prefix, &inner), &hooks, out);
+        }
+    }
+}
+
+/// `prefix` (without a trailing slash) followed by `path`.
+fn join(prefix: &str, path: &str) -> String {
+    format!("{prefix}{path}")
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field(
+                "routes",
+                &self.routes.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+            )
+            .field("mounts", &self.mounts)
+            .field("hooks", &self.hooks)
+            .finish()
+    }
+}
