@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use tokio::net::{TcpListener, ToSocketAddrs};
 
-use crate::error::{BoxError, PanicMessage, render};
+use crate::error::{BoxError, BoxedCatch, CatchHandler, Caught, PanicMessage, render};
 use crate::hooks::{BeforeHook, Hooks};
 use crate::response::{Finalize, StreamTimeouts};
 use crate::routing::{Endpoint, Lookup, RouteError, Routes};
@@ -77,6 +77,7 @@ pub(crate) struct Shared {
     stream_timeouts: StreamTimeouts,
     pub(crate) state: StateMap,
     hooks: Hooks,
+    catchers: Vec<(StatusCode, Arc<dyn BoxedCatch>)>,
     debug: bool,
 }
 
@@ -91,6 +92,7 @@ impl Default for Shared {
             },
             state: StateMap::default(),
             hooks: Hooks::default(),
+            catchers: Vec::new(),
             debug: false,
         }
     }
@@ -298,6 +300,50 @@ impl App {
         self
     }
 
+    /// Renders the page for errors with `status` (404, 405, 500, …) with `handler`
+    /// instead of the default short body: for errors from views, hooks, the router and
+    /// the body readers alike. The handler gets the error and the request's head (as
+    /// [`Caught`]) and a `Res` already carrying the status and the error's headers
+    /// (`Allow` on a 405, say).
+    ///
+    /// If the handler fails or panics, the default body is sent and the problem logged.
+    ///
+    /// ```
+    /// use bocata::error::Caught;
+    /// use bocata::{App, Res, Result};
+    ///
+    /// async fn not_found(caught: &Caught<'_>, res: &mut Res) -> Result {
+    ///     res.html(format!(
+    ///         "<h1>Nothing at {}</h1><p><a href=\"/\">Home</a></p>",
+    ///         caught.uri().path().replace('<', "&lt;")
+    ///     ));
+    ///     Ok(())
+    /// }
+    ///
+    /// let app = App::new().catch(404, not_found);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `status` is not a valid status code (100–999).
+    #[must_use]
+    #[track_caller]
+    pub fn catch<S, H>(mut self, status: S, handler: H) -> Self
+    where
+        S: TryInto<StatusCode>,
+        S::Error: std::fmt::Debug,
+        H: for<'a> CatchHandler<'a>,
+    {
+        let status = match status.try_into() {
+            Ok(status) => status,
+            Err(e) => panic!("bocata: App::catch needs a valid status: {e:?}"),
+        };
+        let catchers = &mut self.shared_mut().catchers;
+        catchers.retain(|(s, _)| *s != status);
+        catchers.push((status, Arc::new(handler)));
+        self
+    }
+
     /// Debug mode: error pages show the cause of server errors (the error chain, the
     /// panic message). Never turn it on in production. Default: off.
     #[must_use]
@@ -359,14 +405,17 @@ impl App {
         request: http::Request<Body>,
         connection: Option<Connection>,
     ) -> Response<Body> {
+        let (head, body) = request.into_parts();
         let routes = &self.shared.routes;
-        let (index, params) = match routes.lookup(request.uri().path()) {
+        let (index, params) = match routes.lookup(head.uri.path()) {
             Lookup::Found(index, params) => (index, params),
-            Lookup::RedirectTo(path) => return trailing_slash_redirect(&request, &path),
-            Lookup::NotFound => return self.error_response(&request, &Error::from_status(404)),
+            Lookup::RedirectTo(path) => return trailing_slash_redirect(&head, &path),
+            Lookup::NotFound => {
+                return self.error_response(&head, &Error::from_status(404)).await;
+            }
         };
         let endpoint = routes.endpoint(index);
-        let method = match Verb::of(request.method()) {
+        let method = match Verb::of(&head.method) {
             Verb::Call(method) if endpoint.methods.contains(method) => method,
             Verb::Options => {
                 let mut response = Response::new(Body::empty());
@@ -379,12 +428,12 @@ impl App {
             Verb::Call(_) | Verb::Unsupported => {
                 let err = Error::from_status(StatusCode::METHOD_NOT_ALLOWED)
                     .with_header(header::ALLOW, endpoint.allow.clone());
-                return self.error_response(&request, &err);
+                return self.error_response(&head, &err).await;
             }
         };
 
-        let mut request =
-            Request::new(request, Arc::clone(&self.shared), index, params, connection);
+        let shared = Arc::clone(&self.shared);
+        let mut request = Request::new(head, body, shared, index, params, connection);
         let mut res = Res::new();
         let run = self.run_view(endpoint, method, &mut request, &mut res);
         let result = match AssertUnwindSafe(run).catch_unwind().await {
@@ -400,7 +449,10 @@ impl App {
             Ok(Err(err)) => Err(err),
             Err(panic) => Err(Error::internal(PanicMessage::from_payload(&*panic))),
         };
-        result.unwrap_or_else(|err| self.error_response(&request, &err))
+        match result {
+            Ok(response) => response,
+            Err(err) => self.error_response(&request, &err).await,
+        }
     }
 
     /// The app's and the route's before hooks, the view (unless a hook completed the
@@ -428,8 +480,9 @@ impl App {
         Ok(())
     }
 
-    /// The response for `err`, logging it when it is a server error.
-    fn error_response(&self, request: &impl RequestHead, err: &Error) -> Response<Body> {
+    /// The response for `err`, logging it when it is a server error: the app's page for
+    /// its status if there is one, the default short body otherwise.
+    async fn error_response(&self, request: &impl RequestHead, err: &Error) -> Response<Body> {
         if err.is_server_error() {
             tracing::error!(
                 target: "bocata::error",
@@ -439,7 +492,57 @@ impl App {
                 error = %err,
             );
         }
+        let catcher = self
+            .shared
+            .catchers
+            .iter()
+            .find(|(s, _)| *s == err.status());
+        if let Some((_, handler)) = catcher {
+            match self.error_page(handler.as_ref(), request, err).await {
+                Ok(response) => return response,
+                Err(problem) => tracing::error!(
+                    target: "bocata::error",
+                    status = err.status().as_u16(),
+                    "the error page handler failed, sending the default page: {problem}",
+                ),
+            }
+        }
         render(err, request.headers(), self.shared.debug)
+    }
+
+    async fn error_page(
+        &self,
+        handler: &dyn BoxedCatch,
+        request: &impl RequestHead,
+        err: &Error,
+    ) -> Result<Response<Body>, Error> {
+        let caught = Caught {
+            error: err,
+            method: request.method(),
+            uri: request.uri(),
+            headers: request.headers(),
+            debug: self.shared.debug,
+        };
+        let mut res = Res::new();
+        res.status(err.status());
+        for (name, value) in err.headers() {
+            res.append_header(name, value);
+        }
+        match AssertUnwindSafe(handler.call_boxed(&caught, &mut res))
+            .catch_unwind()
+            .await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(failure)) => return Err(failure),
+            Err(panic) => return Err(Error::internal(PanicMessage::from_payload(&*panic))),
+        }
+        let cx = Finalize {
+            method: request.method(),
+            headers: request.headers(),
+            stream_timeouts: self.shared.stream_timeouts,
+            connection: None,
+        };
+        res.into_response(&cx).await
     }
 }
 
@@ -450,15 +553,15 @@ trait RequestHead {
     fn headers(&self) -> &http::HeaderMap;
 }
 
-impl RequestHead for http::Request<Body> {
+impl RequestHead for http::request::Parts {
     fn method(&self) -> &Method {
-        self.method()
+        &self.method
     }
     fn uri(&self) -> &http::Uri {
-        self.uri()
+        &self.uri
     }
     fn headers(&self) -> &http::HeaderMap {
-        self.headers()
+        &self.headers
     }
 }
 
@@ -475,8 +578,8 @@ impl RequestHead for Request {
 }
 
 /// `308 Permanent Redirect` to the registered spelling of the path, query kept.
-fn trailing_slash_redirect(request: &http::Request<Body>, path: &str) -> Response<Body> {
-    let location = match request.uri().query() {
+fn trailing_slash_redirect(head: &http::request::Parts, path: &str) -> Response<Body> {
+    let location = match head.uri.query() {
         Some(query) => format!("{path}?{query}"),
         None => path.to_owned(),
     };

@@ -9,6 +9,7 @@
 //! (`application/problem+json`) for clients that accept JSON, plain text otherwise.
 //! See the book's "Errors" chapter.
 
+mod catch;
 mod render;
 
 use std::borrow::Cow;
@@ -16,6 +17,8 @@ use std::fmt;
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
+pub(crate) use catch::BoxedCatch;
+pub use catch::{CatchHandler, Caught};
 pub(crate) use render::{PanicMessage, render};
 
 /// A boxed error, as stored in an [`Error`]'s source.
@@ -153,7 +156,8 @@ impl Error {
         self.inner.status.is_server_error()
     }
 
-    pub(crate) fn headers(&self) -> &HeaderMap {
+    /// The extra headers of the error response (`Allow`, `WWW-Authenticate`, …).
+    pub fn headers(&self) -> &HeaderMap {
         &self.inner.headers
     }
 

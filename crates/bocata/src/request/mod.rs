@@ -40,13 +40,13 @@ pub struct Request {
 
 impl Request {
     pub(crate) fn new(
-        request: http::Request<Body>,
+        head: http::request::Parts,
+        body: Body,
         app: Arc<Shared>,
         endpoint: usize,
         params: ParamRanges,
         connection: Option<Connection>,
     ) -> Self {
-        let (head, body) = request.into_parts();
         Self {
             body: LazyBody::new(body, app.body_limit),
             head,
