@@ -1,6 +1,7 @@
 //! Black-box tests of the core: views, routing, responses, requests, errors, the
 //! TestClient, and the server over real sockets.
 
+mod background;
 mod error_pages;
 mod errors;
 mod files;

@@ -6,6 +6,7 @@ use futures_util::TryStreamExt;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, header};
 use tokio_util::sync::CancellationToken;
 
+use super::background::AfterSent;
 use super::deadline::{self, StreamTimeouts};
 use super::disposition::content_disposition;
 use super::file::{OpenFile, guess_type};
@@ -47,6 +48,7 @@ impl Res {
             implied_type,
             disposition,
             stream,
+            background,
             ..
         } = self;
         let no_body = has_no_body(status);
@@ -110,7 +112,7 @@ impl Res {
         } else {
             body
         };
-        let mut response = Response::new(body);
+        let mut response = Response::new(AfterSent::wrap(body, background));
         *response.status_mut() = status;
         *response.headers_mut() = headers;
         Ok(response)

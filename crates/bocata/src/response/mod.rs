@@ -36,6 +36,7 @@
 //! value that fails to serialize) does not panic and is not ignored: the response
 //! becomes a `500 Internal Server Error` and the cause is logged.
 
+mod background;
 mod conditional;
 mod cookie;
 mod deadline;
@@ -47,6 +48,7 @@ mod sse;
 mod stream;
 
 use std::borrow::Cow;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -55,6 +57,7 @@ use futures_util::Stream;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use serde::Serialize;
 
+pub use self::background::TaskOutput;
 pub(crate) use self::deadline::StreamTimeouts;
 use self::disposition::{Disposition, content_disposition};
 pub(crate) use self::file::guess_type;
@@ -123,7 +126,7 @@ struct StreamSettings {
 ///
 /// It starts as `200 OK` with no body. See the [module documentation](self) for the
 /// body kinds and the rules that combine them.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Res {
     status: StatusCode,
     headers: HeaderMap,
@@ -132,7 +135,19 @@ pub struct Res {
     disposition: Disposition,
     stream: StreamSettings,
     complete: bool,
+    background: Vec<futures_util::future::BoxFuture<'static, ()>>,
     error: Option<ResError>,
+}
+
+impl std::fmt::Debug for Res {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Res")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("content", &self.content)
+            .field("background", &self.background.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Res {
@@ -382,6 +397,31 @@ impl Res {
     /// ```
     pub fn inline(&mut self) -> &mut Self {
         self.disposition = Disposition::Inline;
+        self
+    }
+
+    /// Runs `task` once the response has been sent: it never delays the response, and a
+    /// panic in it, or the error it returns, is logged without touching the server.
+    /// Responder's `resp.background`, Falcon's `resp.schedule`. Tasks are dropped,
+    /// unrun, if the view fails instead of answering.
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// async fn signup(req: &Request, res: &mut Res) -> Result {
+    ///     let email = req.text().await?.to_owned();
+    ///     res.status(202).text("welcome!").background(async move {
+    ///         // send_welcome_mail(&email).await
+    ///         let _ = email;
+    ///     });
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn background<F>(&mut self, task: F) -> &mut Self
+    where
+        F: Future + Send + 'static,
+        F::Output: TaskOutput,
+    {
+        self.background.push(background::task(task));
         self
     }
 
