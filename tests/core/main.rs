@@ -16,4 +16,5 @@ mod server;
 mod static_files;
 mod streaming;
 mod test_client;
+mod tower;
 mod views;

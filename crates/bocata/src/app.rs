@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -13,15 +13,17 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use tokio::net::{TcpListener, ToSocketAddrs};
+use tower::ServiceExt;
 
 use crate::error::{BoxError, BoxedCatch, CatchHandler, Caught, PanicMessage, render};
 use crate::hooks::{BeforeHook, Hooks};
 use crate::response::{Finalize, StreamTimeouts};
-use crate::routing::{Endpoint, Lookup, RouteError, Routes};
+use crate::routing::{Endpoint, Lookup, RouteError, Routes, Target};
 use crate::server::{Connection, Server};
+use crate::service::{self, BoxLayer, HttpService};
 use crate::state::StateMap;
 use crate::static_files::{self, StaticFiles};
-use crate::view::{Methods, Verb};
+use crate::view::{ErasedView, Methods, Verb};
 use crate::{Error, Handler, Request, Res, Router, View};
 
 /// The default request body limit: 1 MiB.
@@ -54,6 +56,8 @@ pub const DEFAULT_CHUNK_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone, Default)]
 pub struct App {
     shared: Arc<Shared>,
+    /// The app inside its layers, built on first use when there are layers.
+    stack: Arc<OnceLock<HttpService>>,
 }
 
 impl std::fmt::Debug for App {
@@ -78,6 +82,7 @@ pub(crate) struct Shared {
     pub(crate) state: StateMap,
     hooks: Hooks,
     catchers: Vec<(StatusCode, Arc<dyn BoxedCatch>)>,
+    layers: Vec<BoxLayer>,
     debug: bool,
 }
 
@@ -93,6 +98,7 @@ impl Default for Shared {
             state: StateMap::default(),
             hooks: Hooks::default(),
             catchers: Vec::new(),
+            layers: Vec::new(),
             debug: false,
         }
     }
@@ -105,6 +111,7 @@ impl App {
     }
 
     fn shared_mut(&mut self) -> &mut Shared {
+        self.stack = Arc::default();
         Arc::make_mut(&mut self.shared)
     }
 
@@ -159,8 +166,82 @@ impl App {
     pub fn try_route(mut self, path: &str, view: impl View) -> Result<Self, RouteError> {
         self.shared_mut()
             .routes
-            .insert(path, Arc::new(view), Hooks::default())?;
+            .insert(path, Target::View(Arc::new(view)), Hooks::default())?;
         Ok(self)
+    }
+
+    /// Mounts a tower service (an axum `Router`, a tower-http service, …) at
+    /// `url_prefix`: every request under it, whatever its method, goes to the service
+    /// with the prefix taken off its path (`/api/users` under `/api` arrives as
+    /// `/users`). The app's hooks do not run for it; its layers do.
+    ///
+    /// ```
+    /// use bocata::App;
+    ///
+    /// # fn demo(legacy: axum::Router) {
+    /// let app = App::new().mount_service("/legacy", legacy);
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the prefix conflicts with a route already added.
+    #[must_use]
+    #[track_caller]
+    pub fn mount_service<S, B>(mut self, url_prefix: &str, service: S) -> Self
+    where
+        S: tower::Service<http::Request<Body>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let prefix = url_prefix.trim_end_matches('/');
+        let target = Target::Service {
+            service: service::boxed(service),
+            prefix: prefix.into(),
+        };
+        let routes = &mut self.shared_mut().routes;
+        let inserted = [format!("{prefix}/"), format!("{prefix}/{{*rest}}")]
+            .into_iter()
+            .chain((!prefix.is_empty()).then(|| prefix.to_owned()))
+            .try_for_each(|path| routes.insert(&path, target.clone(), Hooks::default()));
+        if let Err(e) = inserted {
+            panic!("bocata: {e}");
+        }
+        self
+    }
+
+    /// Wraps the whole app in a tower `Layer`: tower-http's `CompressionLayer`,
+    /// `CorsLayer`, `TimeoutLayer`, `TraceLayer`, or your own. Layers added later wrap
+    /// the ones added earlier. A layer may change the response body; it must keep the
+    /// request body type. An error from a layer's service is a logged `500`.
+    ///
+    /// ```
+    /// use bocata::App;
+    ///
+    /// let app = App::new().layer(tower::limit::ConcurrencyLimitLayer::new(64));
+    /// ```
+    #[must_use]
+    pub fn layer<L, B>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<HttpService> + Send + Sync + 'static,
+        L::Service: tower::Service<http::Request<Body>, Response = Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower::Service<http::Request<Body>>>::Future: Send + 'static,
+        <L::Service as tower::Service<http::Request<Body>>>::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.shared_mut().layers.push(service::boxed_layer(layer));
+        self
     }
 
     /// Mounts `router`'s routes under `prefix`, with the router's hooks around their
@@ -371,8 +452,48 @@ impl App {
         Server::new(self).serve(listener).await
     }
 
-    /// Answers one request: route, run the view, finalize, log.
+    /// Answers one request, through the app's layers if it has any.
     pub(crate) async fn handle(
+        &self,
+        mut request: http::Request<Body>,
+        connection: Option<Connection>,
+    ) -> Response<Body> {
+        if self.shared.layers.is_empty() {
+            return self.handle_inner(request, connection).await;
+        }
+        if let Some(connection) = connection {
+            request.extensions_mut().insert(connection);
+        }
+        let stack = self.stack.get_or_init(|| self.build_stack()).clone();
+        match stack.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    /// The app's own service, wrapped in its layers in the order they were added.
+    fn build_stack(&self) -> HttpService {
+        let inner = App {
+            shared: Arc::clone(&self.shared),
+            stack: Arc::default(),
+        };
+        let app = service::boxed(tower::service_fn(
+            move |mut request: http::Request<Body>| {
+                let inner = inner.clone();
+                async move {
+                    let connection = request.extensions_mut().remove::<Connection>();
+                    Ok::<_, Infallible>(inner.handle_inner(request, connection).await)
+                }
+            },
+        ));
+        self.shared
+            .layers
+            .iter()
+            .fold(app, |service, layer| layer(service))
+    }
+
+    /// Answers one request: route, run the view, finalize, log.
+    async fn handle_inner(
         &self,
         request: http::Request<Body>,
         connection: Option<Connection>,
@@ -415,6 +536,16 @@ impl App {
             }
         };
         let endpoint = routes.endpoint(index);
+        let view = match &endpoint.target {
+            Target::View(view) => view,
+            Target::Service { service, prefix } => {
+                let request = service::strip_prefix(http::Request::from_parts(head, body), prefix);
+                return match service.clone().oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                };
+            }
+        };
         let method = match Verb::of(&head.method) {
             Verb::Call(method) if endpoint.methods.contains(method) => method,
             Verb::Options => {
@@ -435,7 +566,7 @@ impl App {
         let shared = Arc::clone(&self.shared);
         let mut request = Request::new(head, body, shared, index, params, connection);
         let mut res = Res::new();
-        let run = self.run_view(endpoint, method, &mut request, &mut res);
+        let run = self.run_view(endpoint, view.as_ref(), method, &mut request, &mut res);
         let result = match AssertUnwindSafe(run).catch_unwind().await {
             Ok(Ok(())) => {
                 let cx = Finalize {
@@ -460,6 +591,7 @@ impl App {
     async fn run_view(
         &self,
         endpoint: &Endpoint,
+        view: &dyn ErasedView,
         method: Methods,
         request: &mut Request,
         res: &mut Res,
@@ -472,7 +604,7 @@ impl App {
             }
         }
         if !res.is_complete() {
-            endpoint.view.call(method, request, res).await?;
+            view.call(method, request, res).await?;
         }
         for hook in route.after.iter().chain(&app.after) {
             hook.call_boxed(request, res).await?;

@@ -66,6 +66,7 @@ pub mod response;
 mod router;
 pub mod routing;
 pub mod server;
+mod service;
 mod state;
 pub mod static_files;
 pub mod testing;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::hooks::{BeforeHook, Hooks};
+use crate::routing::Target;
 use crate::view::ErasedView;
 use crate::{Handler, View};
 
@@ -89,12 +90,12 @@ impl Router {
         self,
         prefix: &str,
         outer: &Hooks,
-        out: &mut Vec<(String, Arc<dyn ErasedView>, Hooks)>,
+        out: &mut Vec<(String, Target, Hooks)>,
     ) {
         let prefix = prefix.trim_end_matches('/');
         let hooks = outer.around(&self.hooks);
         for (path, view) in self.routes {
-            out.push((join(prefix, &path), view, hooks.clone()));
+            out.push((join(prefix, &path), Target::View(view), hooks.clone()));
         }
         for (inner, router) in self.mounts {
             router.flatten(&join(prefix, &inner), &hooks, out);

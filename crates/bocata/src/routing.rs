@@ -14,6 +14,7 @@ use http::HeaderValue;
 use smallvec::SmallVec;
 
 use crate::hooks::Hooks;
+use crate::service::HttpService;
 use crate::view::{ErasedView, Methods};
 
 /// A problem with a route, found when the app is built.
@@ -41,11 +42,23 @@ pub enum RouteError {
     },
 }
 
+/// What a route leads to.
+#[derive(Clone)]
+pub(crate) enum Target {
+    /// A bocata view.
+    View(Arc<dyn ErasedView>),
+    /// A tower service mounted under `prefix`, which it sees taken off the path.
+    Service {
+        service: HttpService,
+        prefix: Box<str>,
+    },
+}
+
 /// One registered route.
 #[derive(Clone)]
 pub(crate) struct Endpoint {
     pub(crate) pattern: Box<str>,
-    pub(crate) view: Arc<dyn ErasedView>,
+    pub(crate) target: Target,
     pub(crate) methods: Methods,
     /// The `Allow` header value, computed once.
     pub(crate) allow: HeaderValue,
@@ -78,7 +91,7 @@ impl Routes {
     pub(crate) fn insert(
         &mut self,
         pattern: &str,
-        view: Arc<dyn ErasedView>,
+        target: Target,
         hooks: Hooks,
     ) -> Result<(), RouteError> {
         if !pattern.starts_with('/') {
@@ -97,12 +110,15 @@ impl Routes {
                     reason: other.to_string(),
                 },
             })?;
-        let methods = view.methods();
+        let methods = match &target {
+            Target::View(view) => view.methods(),
+            Target::Service { .. } => Methods::EMPTY,
+        };
         self.endpoints.push(Endpoint {
             pattern: pattern.into(),
             allow: methods.allow_header(),
             methods,
-            view,
+            target,
             param_names: param_names(pattern),
             hooks,
         });
@@ -197,7 +213,11 @@ mod tests {
         let mut routes = Routes::default();
         for p in patterns {
             routes
-                .insert(p, Arc::new(crate::get(noop)), Hooks::default())
+                .insert(
+                    p,
+                    Target::View(Arc::new(crate::get(noop))),
+                    Hooks::default(),
+                )
                 .unwrap();
         }
         routes
@@ -242,7 +262,7 @@ mod tests {
     #[test]
     fn conflicts_and_bad_patterns_are_errors() {
         let mut routes = routes(&["/users/{id}"]);
-        let view = || Arc::new(crate::get(noop)) as Arc<dyn ErasedView>;
+        let view = || Target::View(Arc::new(crate::get(noop)));
         let err = routes
             .insert("/users/{name}", view(), Hooks::default())
             .unwrap_err();
