@@ -9,6 +9,7 @@ mod files_wire;
 mod hooks;
 mod logging;
 mod macro_errors;
+mod redirects;
 mod requests;
 mod responses;
 mod routing;

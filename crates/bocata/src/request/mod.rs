@@ -2,6 +2,8 @@
 
 mod body;
 
+use std::any::{TypeId, type_name};
+use std::fmt::Display;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -16,9 +18,9 @@ use serde::de::DeserializeOwned;
 
 use self::body::{LazyBody, has_content_type, json_error, unsupported_media_type};
 use crate::app::Shared;
-use crate::routing::ParamRanges;
+use crate::routing::{ParamRanges, ViewKey, short_type_name};
 use crate::server::Connection;
-use crate::{Error, Result};
+use crate::{Error, Result, View};
 
 /// An HTTP request: its head, the route's parameters, and a body read on demand.
 ///
@@ -141,6 +143,43 @@ impl Request {
         let endpoint = self.app.routes.endpoint(self.endpoint);
         let &(start, end) = self.params.get(endpoint.param_position(name)?)?;
         self.path().get(start..end)
+    }
+
+    /// The path of the route serving view type `V`, with `params` filled in and
+    /// percent-encoded: reverse routing, so links and redirects follow the routes.
+    /// Redirect to a view (Responder's `resp.redirect(view=Index)`) with
+    /// `res.redirect(&req.url_for::<Index>(&[])?)`.
+    ///
+    /// A view that is not routed, a missing parameter or one the route does not have is
+    /// a bug in the app: a 500 whose logged cause says which.
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// struct User;
+    ///
+    /// #[bocata::view]
+    /// impl User {
+    ///     async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+    ///         res.text("a user");
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// async fn create(req: &Request, res: &mut Res) -> Result {
+    ///     let id = 7;
+    ///     res.redirect(&req.url_for::<User>(&[("id", &id)])?).status(303);
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn url_for<V: View>(&self, params: &[(&str, &dyn Display)]) -> Result<String> {
+        let key = ViewKey::Type(TypeId::of::<V>(), short_type_name(type_name::<V>()));
+        self.app.routes.url_for(key, params)
+    }
+
+    /// Like [`url_for`](Self::url_for), for the view named `name` (see
+    /// [`View::name`]): function views, and views named in templates.
+    pub fn url_for_name(&self, name: &str, params: &[(&str, &dyn Display)]) -> Result<String> {
+        self.app.routes.url_for(ViewKey::Name(name), params)
     }
 
     /// The raw query string, if the URI has one.

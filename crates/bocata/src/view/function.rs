@@ -1,11 +1,14 @@
 //! Function views: plain `async fn(&Request, &mut Res) -> Result` registered for chosen
 //! methods, as in Bocadillo.
 
+use std::any::type_name;
+use std::borrow::Cow;
 use std::future::Future;
 
 use futures_util::future::BoxFuture;
 
 use super::{Methods, View, not_implemented};
+use crate::routing::short_type_name;
 use crate::{Request, Res, Result};
 
 /// An async function that can answer a request: any
@@ -68,6 +71,7 @@ where
 /// ```
 #[derive(Default)]
 pub struct FnView {
+    name: Option<Cow<'static, str>>,
     get: Option<Box<dyn BoxedHandler>>,
     post: Option<Box<dyn BoxedHandler>>,
     put: Option<Box<dyn BoxedHandler>>,
@@ -85,6 +89,7 @@ macro_rules! method_setters {
                 where
                     H: for<'a> Handler<'a>,
                 {
+                    self.name.get_or_insert(Cow::Borrowed(short_type_name(type_name::<H>())));
                     self.$method = Some(Box::new(handler));
                     self
                 }
@@ -125,12 +130,27 @@ method_setters! {
 impl std::fmt::Debug for FnView {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FnView")
+            .field("name", &self.name)
             .field("methods", &self.methods())
             .finish()
     }
 }
 
 impl FnView {
+    /// The name reverse routing knows this view by. Default: the name of the first
+    /// function given (`list` for `bocata::get(list).post(create)`).
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// # async fn list(_: &Request, _: &mut Res) -> Result { Ok(()) }
+    /// let view = bocata::get(list).name("users");
+    /// ```
+    #[must_use]
+    pub fn name(mut self, name: &'static str) -> Self {
+        self.name = Some(Cow::Borrowed(name));
+        self
+    }
+
     fn handler(&self, method: Methods) -> Option<&dyn BoxedHandler> {
         let slot = match method {
             Methods::GET => &self.get,
@@ -157,6 +177,10 @@ impl FnView {
 }
 
 impl View for FnView {
+    fn name(&self) -> Cow<'static, str> {
+        self.name.clone().unwrap_or(Cow::Borrowed("FnView"))
+    }
+
     fn methods(&self) -> Methods {
         [
             Methods::GET,

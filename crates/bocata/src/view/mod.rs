@@ -29,6 +29,8 @@
 mod function;
 mod methods;
 
+use std::any::TypeId;
+use std::borrow::Cow;
 use std::future::Future;
 
 use futures_util::future::BoxFuture;
@@ -38,6 +40,7 @@ pub use function::{FnView, Handler, delete, get, patch, post, put};
 pub use methods::Methods;
 pub(crate) use methods::Verb;
 
+use crate::routing::short_type_name;
 use crate::{Error, Request, Res, Result};
 
 /// A struct that answers requests with `on_get`, `on_post`, … methods.
@@ -69,6 +72,13 @@ use crate::{Error, Request, Res, Result};
 pub trait View: Send + Sync + 'static {
     /// The methods this view implements. Requests for other methods get a 405.
     fn methods(&self) -> Methods;
+
+    /// The name reverse routing knows this view by
+    /// ([`Request::url_for_name`](crate::Request::url_for_name), `url_for` in
+    /// templates). Default: the type's name without its path (`Greeter`).
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(short_type_name(std::any::type_name::<Self>()))
+    }
 
     /// Answers `GET` (and `HEAD`, whose body bocata drops).
     fn on_get(&self, req: &Request, res: &mut Res) -> impl Future<Output = Result> + Send {
@@ -111,6 +121,10 @@ fn not_implemented(req: &Request, _res: &mut Res) -> impl Future<Output = Result
 pub(crate) trait ErasedView: Send + Sync + 'static {
     fn methods(&self) -> Methods;
 
+    fn name(&self) -> Cow<'static, str>;
+
+    fn view_type(&self) -> TypeId;
+
     fn call<'a>(
         &'a self,
         method: Methods,
@@ -122,6 +136,14 @@ pub(crate) trait ErasedView: Send + Sync + 'static {
 impl<V: View> ErasedView for V {
     fn methods(&self) -> Methods {
         View::methods(self)
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        View::name(self)
+    }
+
+    fn view_type(&self) -> TypeId {
+        TypeId::of::<V>()
     }
 
     fn call<'a>(

@@ -8,6 +8,10 @@
 //! `308 Permanent Redirect` (which keeps the method and body), so links written either
 //! way keep working.
 
+mod reverse;
+
+use std::any::TypeId;
+use std::fmt::Display;
 use std::sync::Arc;
 
 use http::HeaderValue;
@@ -165,6 +169,38 @@ impl Routes {
     }
 }
 
+/// Which view a URL is wanted for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ViewKey<'a> {
+    Type(TypeId, &'static str),
+    Name(&'a str),
+}
+
+impl Routes {
+    /// The path of the first route serving the view `key` names, with `params`.
+    pub(crate) fn url_for(
+        &self,
+        key: ViewKey<'_>,
+        params: &[(&str, &dyn Display)],
+    ) -> Result<String, crate::Error> {
+        let found = self.endpoints.iter().find(|e| match (&e.target, key) {
+            (Target::View(view), ViewKey::Type(id, _)) => view.view_type() == id,
+            (Target::View(view), ViewKey::Name(name)) => view.name() == name,
+            (Target::Service { .. }, _) => false,
+        });
+        let Some(endpoint) = found else {
+            let wanted = match key {
+                ViewKey::Type(_, name) | ViewKey::Name(name) => name,
+            };
+            return Err(crate::Error::internal(format!(
+                "url_for: no route serves view `{wanted}`"
+            )));
+        };
+        reverse::build(&endpoint.pattern, params)
+            .map_err(|e| crate::Error::internal(format!("url_for: {e}")))
+    }
+}
+
 impl std::fmt::Debug for Routes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
@@ -179,6 +215,8 @@ impl Endpoint {
         self.param_names.iter().position(|n| &**n == name)
     }
 }
+
+pub(crate) use reverse::short_type_name;
 
 /// The names of a pattern's `{name}` and `{*name}` parameters, in order. `{{` and `}}`
 /// are matchit's escapes for literal braces.
