@@ -14,6 +14,7 @@ mod requests;
 mod responses;
 mod routing;
 mod server;
+mod sessions;
 mod static_files;
 mod streaming;
 mod test_client;

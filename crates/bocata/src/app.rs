@@ -21,6 +21,7 @@ use crate::response::{Finalize, StreamTimeouts};
 use crate::routing::{Endpoint, Lookup, RouteError, Routes, Target};
 use crate::server::{Connection, Server};
 use crate::service::{self, BoxLayer, HttpService};
+use crate::session::{SessionConfig, Sessions};
 use crate::state::StateMap;
 use crate::static_files::{self, StaticFiles};
 use crate::view::{ErasedView, Methods, Verb};
@@ -83,6 +84,7 @@ pub(crate) struct Shared {
     hooks: Hooks,
     catchers: Vec<(StatusCode, Arc<dyn BoxedCatch>)>,
     layers: Vec<BoxLayer>,
+    pub(crate) sessions: Sessions,
     debug: bool,
 }
 
@@ -99,6 +101,7 @@ impl Default for Shared {
             hooks: Hooks::default(),
             catchers: Vec::new(),
             layers: Vec::new(),
+            sessions: Sessions::default(),
             debug: false,
         }
     }
@@ -358,6 +361,36 @@ impl App {
         self
     }
 
+    /// The key that signs session cookies (see [`Request::session`]): at least 64
+    /// bytes of secret randomness, the same for every process serving the app, kept out
+    /// of the source (read it from the environment or a secrets store). Generate one
+    /// with `bocata::cookie::Key::generate()` or `openssl rand -base64 64`.
+    ///
+    /// # Panics
+    ///
+    /// If the key is shorter than 64 bytes, when the app is built.
+    #[must_use]
+    #[track_caller]
+    pub fn secret_key(mut self, key: impl AsRef<[u8]>) -> Self {
+        let key = key.as_ref();
+        match cookie::Key::try_from(key) {
+            Ok(key) => self.shared_mut().sessions.key = Some(key),
+            Err(_) => panic!(
+                "bocata: the secret key must be at least 64 bytes long, not {}",
+                key.len()
+            ),
+        }
+        self
+    }
+
+    /// How the session cookie is set (name, `Secure`, `SameSite`, `Max-Age`). Default:
+    /// [`SessionConfig::new`].
+    #[must_use]
+    pub fn session_config(mut self, config: SessionConfig) -> Self {
+        self.shared_mut().sessions.config = config;
+        self
+    }
+
     /// How long a client may take to accept each chunk of a streamed body
     /// ([`Res::streaming`], [`Res::stream_writer`], [`Res::sse`]) before its connection
     /// is closed and the stream dropped; a response can set its own with
@@ -568,7 +601,20 @@ impl App {
         let mut res = Res::new();
         let run = self.run_view(endpoint, view.as_ref(), method, &mut request, &mut res);
         let result = match AssertUnwindSafe(run).catch_unwind().await {
-            Ok(Ok(())) => {
+            Ok(Ok(())) => match request.session_cookie() {
+                Ok(cookie) => {
+                    if let Some(cookie) = cookie {
+                        res.append_header(header::SET_COOKIE, cookie);
+                    }
+                    Ok(())
+                }
+                Err(err) => Err(err),
+            },
+            Ok(Err(err)) => Err(err),
+            Err(panic) => Err(Error::internal(PanicMessage::from_payload(&*panic))),
+        };
+        let result = match result {
+            Ok(()) => {
                 let cx = Finalize {
                     method: request.method(),
                     headers: request.headers(),
@@ -577,8 +623,7 @@ impl App {
                 };
                 res.into_response(&cx).await
             }
-            Ok(Err(err)) => Err(err),
-            Err(panic) => Err(Error::internal(PanicMessage::from_payload(&*panic))),
+            Err(err) => Err(err),
         };
         match result {
             Ok(response) => response,

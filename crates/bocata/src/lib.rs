@@ -51,6 +51,7 @@
 //! | [`app`] | [`App`]: routes, state and settings; a `tower::Service` |
 //! | [`hooks`] | before and after hooks, for the app and for each [`Router`] |
 //! | [`server`] | [`Server`]: HTTP/1.1 + HTTP/2, graceful shutdown |
+//! | [`session`] | [`Session`]: values in a signed cookie |
 //! | [`static_files`] | [`StaticFiles`]: a folder served safely |
 //! | [`testing`] | [`TestClient`](testing::TestClient): in-process tests |
 //!
@@ -67,6 +68,7 @@ mod router;
 pub mod routing;
 pub mod server;
 mod service;
+pub mod session;
 mod state;
 pub mod static_files;
 pub mod testing;
@@ -78,6 +80,7 @@ pub use request::Request;
 pub use response::{Event, Res, StreamWriter};
 pub use router::Router;
 pub use server::Server;
+pub use session::{Session, SessionConfig};
 pub use static_files::StaticFiles;
 pub use view::{FnView, Handler, Methods, View, delete, get, patch, post, put};
 

@@ -6,7 +6,7 @@ use std::any::{TypeId, type_name};
 use std::fmt::Display;
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum_core::body::Body;
 use bytes::Bytes;
@@ -20,6 +20,7 @@ use self::body::{LazyBody, has_content_type, json_error, unsupported_media_type}
 use crate::app::Shared;
 use crate::routing::{ParamRanges, ViewKey, short_type_name};
 use crate::server::Connection;
+use crate::session::Session;
 use crate::{Error, Result, View};
 
 /// An HTTP request: its head, the route's parameters, and a body read on demand.
@@ -38,6 +39,7 @@ pub struct Request {
     endpoint: usize,
     params: ParamRanges,
     connection: Option<Connection>,
+    session: OnceLock<Session>,
 }
 
 impl Request {
@@ -56,6 +58,7 @@ impl Request {
             endpoint,
             params,
             connection,
+            session: OnceLock::new(),
         }
     }
 
@@ -296,6 +299,32 @@ impl Request {
                 std::any::type_name::<T>()
             ))
         })
+    }
+
+    /// The session: serde values kept in a cookie signed with the app's
+    /// [`secret_key`](crate::App::secret_key), read on first use and written back
+    /// (signed) if changed. A cookie that was tampered with, truncated or signed by
+    /// another key gives an empty session, not an error.
+    ///
+    /// Without a secret key this is a 500 whose logged cause says so.
+    pub fn session(&self) -> Result<&Session> {
+        let sessions = &self.app.sessions;
+        let Some(key) = &sessions.key else {
+            return Err(Error::internal(
+                "sessions need a secret key: add one with App::secret_key",
+            ));
+        };
+        Ok(self
+            .session
+            .get_or_init(|| sessions.load(key, self.cookie(sessions.config_name()))))
+    }
+
+    /// The `Set-Cookie` value for the session, if it was used and changed.
+    pub(crate) fn session_cookie(&self) -> Result<Option<http::HeaderValue>> {
+        match (self.session.get(), &self.app.sessions.key) {
+            (Some(session), Some(key)) => self.app.sessions.set_cookie(key, session),
+            _ => Ok(None),
+        }
     }
 
     /// Typed per-request data (Flask's `g`): whatever tower layers or hooks attached.
