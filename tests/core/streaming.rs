@@ -670,3 +670,43 @@ fn dechunk(raw: &str) -> String {
     }
     data
 }
+
+/// A blocking iterator that records whether it ever ran.
+struct LazyRows {
+    started: Arc<AtomicBool>,
+}
+
+#[bocata::view]
+impl LazyRows {
+    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        let started = Arc::clone(&self.started);
+        res.streaming_blocking((0..3).map(move |n| {
+            started.store(true, Ordering::SeqCst);
+            format!("row {n}\n")
+        }));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_blocking_iterator_starts_only_when_the_body_is_read() {
+    let started = Arc::new(AtomicBool::new(false));
+    let client = TestClient::new(App::new().route(
+        "/rows",
+        LazyRows {
+            started: Arc::clone(&started),
+        },
+    ));
+    let res = client.head("/rows").send().await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        !started.load(Ordering::SeqCst),
+        "HEAD never runs the iterator"
+    );
+    let mut res = client.get("/rows").send_streamed().await;
+    assert_eq!(
+        res.chunk().await.expect("a chunk").expect("no error"),
+        "row 0\n"
+    );
+    assert!(started.load(Ordering::SeqCst));
+}

@@ -7,5 +7,6 @@ mod errors;
 mod requests;
 mod responses;
 mod server;
+mod streaming;
 mod testing;
 mod views;

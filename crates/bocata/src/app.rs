@@ -392,8 +392,8 @@ impl App {
     }
 
     /// How long a client may take to accept each chunk of a streamed body
-    /// ([`Res::streaming`], [`Res::stream_writer`], [`Res::sse`]) before its connection
-    /// is closed and the stream dropped; a response can set its own with
+    /// ([`Res::streaming`], [`Res::streaming_blocking`], [`Res::stream_writer`],
+    /// [`Res::sse`]) before its connection is closed and the stream dropped; a response can set its own with
     /// [`Res::chunk_timeout`]. `None` or zero disables it. Default: 30 seconds
     /// ([`DEFAULT_CHUNK_TIMEOUT`]).
     ///

@@ -545,7 +545,9 @@ impl Res {
     }
 
     /// How long the client may take to accept each chunk of a streamed body (`streaming`,
-    /// `stream_writer`, `sse`) before the connection is closed and the stream dropped.
+    /// `streaming_blocking`, `stream_writer`, `sse`) before the connection is closed and
+    /// the stream dropped. On HTTP/2 the whole connection is closed, with any other
+    /// requests on it.
     /// `None` or zero disables it. Default: the app's
     /// ([`App::chunk_timeout`](crate::App::chunk_timeout)).
     pub fn chunk_timeout(&mut self, timeout: impl Into<Option<Duration>>) -> &mut Self {

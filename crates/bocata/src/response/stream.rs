@@ -71,24 +71,28 @@ where
 }
 
 /// Runs a blocking iterator on tokio's blocking threads, handing its chunks over one at
-/// a time: the iterator waits while the client is slow, and stops (and is dropped) when
-/// the client is gone.
+/// a time: the iterator starts when the body is first polled (never for HEAD), waits
+/// while the client is slow, and stops (and is dropped) when the client is gone.
 pub(crate) fn blocking<I>(iter: I) -> ChunkStream
 where
     I: IntoIterator + Send + 'static,
     I::Item: Chunk,
 {
-    let (tx, rx) = mpsc::channel(QUEUED_CHUNKS);
-    tokio::task::spawn_blocking(move || {
-        for item in iter {
-            let chunk = item.into_chunk();
-            let failed = chunk.is_err();
-            if tx.blocking_send(chunk).is_err() || failed {
-                break;
+    Box::pin(async_stream::stream! {
+        let (tx, mut rx) = mpsc::channel(QUEUED_CHUNKS);
+        tokio::task::spawn_blocking(move || {
+            for item in iter {
+                let chunk = item.into_chunk();
+                let failed = chunk.is_err();
+                if tx.blocking_send(chunk).is_err() || failed {
+                    break;
+                }
             }
+        });
+        while let Some(chunk) = rx.recv().await {
+            yield chunk;
         }
-    });
-    Box::pin(Receiver(rx))
+    })
 }
 
 /// The receiving end of a chunk channel, as a stream.

@@ -198,6 +198,47 @@ impl TestRequest<'_> {
     ///
     /// If the path and query do not form a valid URI, or the response body fails.
     pub async fn send(self) -> TestResponse {
+        let streamed = self.send_streamed().await;
+        let body = streamed
+            .body
+            .collect()
+            .await
+            .expect("the response body to complete")
+            .to_bytes();
+        TestResponse {
+            status: streamed.status,
+            headers: streamed.headers,
+            body,
+        }
+    }
+
+    /// Sends the request and returns as soon as the head is ready, with the body to read
+    /// chunk by chunk: for streams, server-sent events, and bodies that fail midway.
+    ///
+    /// ```
+    /// # use bocata::{App, Request, Res, Result, testing::TestClient};
+    /// async fn numbers(_req: &Request, res: &mut Res) -> Result {
+    ///     res.streaming(bocata::stream! {
+    ///         yield "one\n";
+    ///         yield "two\n";
+    ///     });
+    ///     Ok(())
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let client = TestClient::new(App::new().route("/", bocata::get(numbers)));
+    /// let mut res = client.get("/").send_streamed().await;
+    /// assert_eq!(res.chunk().await.unwrap().unwrap(), "one\n");
+    /// assert_eq!(res.chunk().await.unwrap().unwrap(), "two\n");
+    /// assert!(res.chunk().await.is_none());
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the path and query do not form a valid URI.
+    pub async fn send_streamed(self) -> StreamedResponse {
         let mut uri = self.path;
         if !self.query.is_empty() {
             uri.push(if uri.contains('?') { '&' } else { '?' });
@@ -221,15 +262,50 @@ impl TestRequest<'_> {
         let response = self.client.app.handle(request, None).await;
         let (parts, body) = response.into_parts();
         self.client.jar().store(&parts.headers);
-        let body = body
-            .collect()
-            .await
-            .expect("the response body to complete")
-            .to_bytes();
-        TestResponse {
+        StreamedResponse {
             status: parts.status,
             headers: parts.headers,
             body,
+        }
+    }
+}
+
+/// A response whose body is read as it arrives; see
+/// [`TestRequest::send_streamed`].
+#[derive(Debug)]
+pub struct StreamedResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Body,
+}
+
+impl StreamedResponse {
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// All response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The first value of header `name`, if present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The next chunk of the body: `None` at its end, `Some(Err(_))` when the body
+    /// fails (a stream that yielded an error, a timeout).
+    pub async fn chunk(&mut self) -> Option<Result<Bytes, axum_core::Error>> {
+        loop {
+            match self.body.frame().await? {
+                Ok(frame) => match frame.into_data() {
+                    Ok(data) => return Some(Ok(data)),
+                    Err(_trailers) => {}
+                },
+                Err(e) => return Some(Err(e)),
+            }
         }
     }
 }
