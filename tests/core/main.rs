@@ -17,6 +17,7 @@ mod server;
 mod sessions;
 mod static_files;
 mod streaming;
+mod templates;
 mod test_client;
 mod tower;
 mod views;

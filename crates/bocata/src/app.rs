@@ -24,6 +24,8 @@ use crate::service::{self, BoxLayer, HttpService};
 use crate::session::{SessionConfig, Sessions};
 use crate::state::StateMap;
 use crate::static_files::{self, StaticFiles};
+#[cfg(feature = "templates")]
+use crate::template::Templates;
 use crate::view::{ErasedView, Methods, Verb};
 use crate::{Error, Handler, Request, Res, Router, View};
 
@@ -79,13 +81,15 @@ impl std::fmt::Debug for App {
 pub(crate) struct Shared {
     pub(crate) routes: Routes,
     pub(crate) body_limit: usize,
-    stream_timeouts: StreamTimeouts,
+    pub(crate) stream_timeouts: StreamTimeouts,
     pub(crate) state: StateMap,
     hooks: Hooks,
     catchers: Vec<(StatusCode, Arc<dyn BoxedCatch>)>,
     layers: Vec<BoxLayer>,
     pub(crate) sessions: Sessions,
-    debug: bool,
+    #[cfg(feature = "templates")]
+    pub(crate) templates: Option<Templates>,
+    pub(crate) debug: bool,
 }
 
 impl Default for Shared {
@@ -102,6 +106,8 @@ impl Default for Shared {
             catchers: Vec::new(),
             layers: Vec::new(),
             sessions: Sessions::default(),
+            #[cfg(feature = "templates")]
+            templates: None,
             debug: false,
         }
     }
@@ -358,6 +364,29 @@ impl App {
     #[must_use]
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
         self.shared_mut().state.insert(value);
+        self
+    }
+
+    /// Loads the templates under `dir` (every file, at any depth, named by its path
+    /// relative to `dir`), rendered in views with [`Res::template`]. See
+    /// [`template`](crate::template).
+    ///
+    /// ```no_run
+    /// let app = bocata::App::new().templates("templates");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If a template does not parse, with tera's explanation: a broken template is
+    /// found when the app is built, not when a page is first asked for.
+    #[cfg(feature = "templates")]
+    #[must_use]
+    #[track_caller]
+    pub fn templates(mut self, dir: impl AsRef<std::path::Path>) -> Self {
+        match Templates::load(dir.as_ref()) {
+            Ok(templates) => self.shared_mut().templates = Some(templates),
+            Err(e) => panic!("bocata: {e}"),
+        }
         self
     }
 
@@ -618,7 +647,7 @@ impl App {
                 let cx = Finalize {
                     method: request.method(),
                     headers: request.headers(),
-                    stream_timeouts: self.shared.stream_timeouts,
+                    app: &self.shared,
                     connection: request.connection().map(|c| &c.close),
                 };
                 res.into_response(&cx).await
@@ -716,7 +745,7 @@ impl App {
         let cx = Finalize {
             method: request.method(),
             headers: request.headers(),
-            stream_timeouts: self.shared.stream_timeouts,
+            app: &self.shared,
             connection: None,
         };
         res.into_response(&cx).await

@@ -51,6 +51,7 @@
 //! | [`app`] | [`App`]: routes, state and settings; a `tower::Service` |
 //! | [`hooks`] | before and after hooks, for the app and for each [`Router`] |
 //! | [`server`] | [`Server`]: HTTP/1.1 + HTTP/2, graceful shutdown |
+//! | [`template`] | tera templates and `url_for` |
 //! | [`session`] | [`Session`]: values in a signed cookie |
 //! | [`static_files`] | [`StaticFiles`]: a folder served safely |
 //! | [`testing`] | [`TestClient`](testing::TestClient): in-process tests |
@@ -71,6 +72,8 @@ mod service;
 pub mod session;
 mod state;
 pub mod static_files;
+#[cfg(feature = "templates")]
+pub mod template;
 pub mod testing;
 pub mod view;
 

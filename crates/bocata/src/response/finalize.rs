@@ -13,20 +13,22 @@ use super::file::{OpenFile, guess_type};
 use super::stream::ChunkStream;
 use super::{Content, Res, ResError, sse};
 use crate::Error;
+use crate::app::Shared;
+#[cfg(feature = "templates")]
+use crate::template::{self, TemplateError};
 
 const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
 const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
 const NO: HeaderValue = HeaderValue::from_static("no");
 
 /// What finalizing a response needs to know of its request, app and connection.
-#[derive(Debug)]
 pub(crate) struct Finalize<'a> {
     /// The request's method: HEAD gets no body, files answer conditionals and ranges.
     pub(crate) method: &'a Method,
     /// The request's headers, for conditional and range requests.
     pub(crate) headers: &'a HeaderMap,
-    /// The app's limits for streamed bodies, unless the response sets its own.
-    pub(crate) stream_timeouts: StreamTimeouts,
+    /// The app: its limits for streamed bodies, its templates, its debug mode.
+    pub(crate) app: &'a Shared,
     /// Cancelling it closes the connection, when there is one (not in the TestClient).
     pub(crate) connection: Option<&'a CancellationToken>,
 }
@@ -53,10 +55,10 @@ impl Res {
         } = self;
         let no_body = has_no_body(status);
         let limits = StreamTimeouts {
-            chunk: stream.chunk_timeout.unwrap_or(cx.stream_timeouts.chunk),
+            chunk: stream.chunk_timeout.unwrap_or(cx.app.stream_timeouts.chunk),
             complete: stream
                 .complete_timeout
-                .unwrap_or(cx.stream_timeouts.complete),
+                .unwrap_or(cx.app.stream_timeouts.complete),
         };
         let streamed = |headers: &mut HeaderMap, chunks: ChunkStream| {
             if let Some(implied) = implied_type.clone() {
@@ -93,6 +95,15 @@ impl Res {
                     file.respond(cx.method, cx.headers, status, &mut headers)?;
                 status = file_status;
                 body
+            }
+            #[cfg(feature = "templates")]
+            Content::Template { name, context } => {
+                let Some(templates) = &cx.app.templates else {
+                    return Err(Error::internal(TemplateError::NotConfigured(name)));
+                };
+                let html = templates.render(&cx.app.routes, &name, &context, cx.app.debug)?;
+                let implied = Some(template::content_type(&name));
+                fixed(&mut headers, html.into(), implied)
             }
             Content::Stream(chunks) => streamed(&mut headers, chunks),
             Content::Events(events) => {

@@ -23,6 +23,7 @@
 //! | [`json_mut`](Res::json_mut) | a JSON value built field by field | `application/json` |
 //! | [`content`](Res::content) | raw bytes | `application/octet-stream` |
 //! | [`file`](Res::file) | a file, streamed in chunks | guessed from the extension |
+//! | [`template`](Res::template) | a rendered tera template | from the template's extension |
 //! | [`streaming`](Res::streaming) | each chunk of a `Stream`, sent as produced | `application/octet-stream` |
 //! | [`streaming_blocking`](Res::streaming_blocking) | each chunk of a blocking iterator | `application/octet-stream` |
 //! | [`stream_writer`](Res::stream_writer) | each chunk sent through a [`StreamWriter`] | `application/octet-stream` |
@@ -88,6 +89,9 @@ pub(crate) enum ResError {
     Json(serde_json::Error),
     #[error("cookie `{name}` is invalid: {reason}")]
     Cookie { name: String, reason: String },
+    #[cfg(feature = "templates")]
+    #[error(transparent)]
+    Template(crate::template::TemplateError),
 }
 
 /// The body a response will carry.
@@ -98,6 +102,11 @@ enum Content {
     Bytes(Bytes),
     Json(serde_json::Value),
     File(PathBuf),
+    #[cfg(feature = "templates")]
+    Template {
+        name: String,
+        context: tera::Context,
+    },
     Stream(ChunkStream),
     Events(ChunkStream),
 }
@@ -109,6 +118,8 @@ impl std::fmt::Debug for Content {
             Self::Bytes(bytes) => f.debug_tuple("Bytes").field(bytes).finish(),
             Self::Json(value) => f.debug_tuple("Json").field(value).finish(),
             Self::File(path) => f.debug_tuple("File").field(path).finish(),
+            #[cfg(feature = "templates")]
+            Self::Template { name, .. } => f.debug_tuple("Template").field(name).finish(),
             Self::Stream(_) => f.write_str("Stream(..)"),
             Self::Events(_) => f.write_str("Events(..)"),
         }
@@ -360,6 +371,57 @@ impl Res {
     /// ```
     pub fn content(&mut self, bytes: impl Into<Bytes>) -> &mut Self {
         self.set_body(Content::Bytes(bytes.into()), Some(OCTET_STREAM))
+    }
+
+    /// Renders the template `name` (from [`App::templates`](crate::App::templates))
+    /// with `context`: any `Serialize` value that is a map (a struct, a
+    /// `serde_json::json!({…})`, a `tera::Context`). `Content-Type` comes from the
+    /// template's extension (`text/html; charset=utf-8` for `.html`).
+    ///
+    /// A missing template, a render error (an undefined variable, say) or a context that
+    /// is not a map is a 500 whose cause, tera's message, is logged (and shown in debug
+    /// mode).
+    ///
+    /// ```
+    /// # fn demo(res: &mut bocata::Res) {
+    /// #[derive(serde::Serialize)]
+    /// struct Page<'a> {
+    ///     title: &'a str,
+    ///     items: Vec<&'a str>,
+    /// }
+    ///
+    /// res.template("list.html", &Page { title: "Groceries", items: vec!["milk"] });
+    /// # }
+    /// ```
+    #[cfg(feature = "templates")]
+    pub fn template<T: Serialize + ?Sized>(&mut self, name: &str, context: &T) -> &mut Self {
+        match crate::template::context(name, context) {
+            Ok(context) => self.set_body(
+                Content::Template {
+                    name: name.to_owned(),
+                    context,
+                },
+                None,
+            ),
+            Err(e) => self.fail(ResError::Template(e)),
+        }
+    }
+
+    /// Like [`template`](Self::template), with a context built key by key.
+    ///
+    /// ```
+    /// use bocata::template::Context;
+    ///
+    /// # fn demo(res: &mut bocata::Res) {
+    /// let mut context = Context::new();
+    /// context.insert("name", "Ana");
+    /// res.template_with("welcome.html", context);
+    /// # }
+    /// ```
+    #[cfg(feature = "templates")]
+    pub fn template_with(&mut self, name: &str, context: crate::template::Context) -> &mut Self {
+        let name = name.to_owned();
+        self.set_body(Content::Template { name, context }, None)
     }
 
     /// Sends the file at `path`, read from disk in 64 KiB chunks as the client takes

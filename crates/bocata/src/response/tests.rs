@@ -4,19 +4,22 @@ use http_body_util::BodyExt;
 
 use super::*;
 use crate::Error;
+use crate::app::Shared;
 
 /// A change a test makes to a `Res`.
 type Setter = fn(&mut Res);
 
-/// A GET with `headers`, no connection, no stream limits.
-fn context(headers: &HeaderMap) -> Finalize<'_> {
+/// A GET with no headers, for a default app, with no connection.
+fn context(app: &Shared) -> Finalize<'_> {
     Finalize {
         method: &Method::GET,
-        headers,
-        stream_timeouts: StreamTimeouts::default(),
+        headers: &NO_HEADERS,
+        app,
         connection: None,
     }
 }
+
+static NO_HEADERS: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(HeaderMap::new);
 
 struct Finished {
     status: StatusCode,
@@ -26,7 +29,7 @@ struct Finished {
 
 async fn finish(res: Res) -> Finished {
     let response = res
-        .into_response(&context(&HeaderMap::new()))
+        .into_response(&context(&Shared::default()))
         .await
         .expect("a valid response");
     let (parts, body) = response.into_parts();
@@ -46,7 +49,7 @@ async fn build(f: impl FnOnce(&mut Res)) -> Finished {
 async fn failure(f: impl FnOnce(&mut Res)) -> Error {
     let mut res = Res::new();
     f(&mut res);
-    res.into_response(&context(&HeaderMap::new()))
+    res.into_response(&context(&Shared::default()))
         .await
         .expect_err("the setter should fail")
 }
