@@ -20,4 +20,5 @@ mod streaming;
 mod templates;
 mod test_client;
 mod tower;
+mod uploads;
 mod views;

@@ -17,6 +17,8 @@ use tower::ServiceExt;
 
 use crate::error::{BoxError, BoxedCatch, CatchHandler, Caught, PanicMessage, render};
 use crate::hooks::{BeforeHook, Hooks};
+#[cfg(feature = "multipart")]
+use crate::request::multipart::{DEFAULT_MULTIPART_LIMITS, MultipartLimits};
 use crate::response::{Finalize, StreamTimeouts};
 use crate::routing::{Endpoint, Lookup, RouteError, Routes, Target};
 use crate::server::{Connection, Server};
@@ -89,6 +91,8 @@ pub(crate) struct Shared {
     pub(crate) sessions: Sessions,
     #[cfg(feature = "templates")]
     pub(crate) templates: Option<Templates>,
+    #[cfg(feature = "multipart")]
+    pub(crate) multipart_limits: MultipartLimits,
     pub(crate) debug: bool,
 }
 
@@ -108,6 +112,8 @@ impl Default for Shared {
             sessions: Sessions::default(),
             #[cfg(feature = "templates")]
             templates: None,
+            #[cfg(feature = "multipart")]
+            multipart_limits: DEFAULT_MULTIPART_LIMITS,
             debug: false,
         }
     }
@@ -387,6 +393,28 @@ impl App {
             Ok(templates) => self.shared_mut().templates = Some(templates),
             Err(e) => panic!("bocata: {e}"),
         }
+        self
+    }
+
+    /// How large a `multipart/form-data` upload may be, per field and in all; over
+    /// either is a `413`. Default: 8 MiB a field, 32 MiB in all
+    /// ([`DEFAULT_MULTIPART_LIMITS`]). Uploads are streamed, so these do not bound
+    /// memory, only what a client may send; [`body_limit`](App::body_limit) does not
+    /// apply to them.
+    ///
+    /// ```
+    /// use bocata::App;
+    /// use bocata::request::multipart::MultipartLimits;
+    ///
+    /// let app = App::new().multipart_limits(MultipartLimits {
+    ///     field: 100 * 1024 * 1024,
+    ///     total: 200 * 1024 * 1024,
+    /// });
+    /// ```
+    #[cfg(feature = "multipart")]
+    #[must_use]
+    pub fn multipart_limits(mut self, limits: MultipartLimits) -> Self {
+        self.shared_mut().multipart_limits = limits;
         self
     }
 

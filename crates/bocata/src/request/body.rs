@@ -46,6 +46,23 @@ impl LazyBody {
         }
     }
 
+    /// The body as a stream, for readers that must not buffer it (multipart): the bytes
+    /// already read if it was read, the unread body otherwise. The body can be streamed
+    /// once.
+    #[cfg(feature = "multipart")]
+    pub(crate) fn take_stream(&self) -> Result<Body, Error> {
+        if let Some(read) = self.read.get() {
+            return read
+                .as_ref()
+                .map(|bytes| Body::from(bytes.clone()))
+                .map_err(|e| e.clone().into_error());
+        }
+        self.source
+            .lock()
+            .map_or(None, |mut source| source.take())
+            .ok_or_else(|| Error::internal("the request body was already taken"))
+    }
+
     /// The whole body. A `Content-Length` over the limit is refused before anything is
     /// read; a body without one is read until it passes the limit, and no further.
     pub(crate) async fn bytes(&self, headers: &HeaderMap) -> Result<&Bytes, Error> {

@@ -1,6 +1,8 @@
 //! The incoming request, as a view sees it.
 
 mod body;
+#[cfg(feature = "multipart")]
+pub mod multipart;
 
 use std::any::{TypeId, type_name};
 use std::fmt::Display;
@@ -34,8 +36,8 @@ use crate::{Error, Result, View};
 /// [`App::body_limit`](crate::App::body_limit) (default 1 MiB).
 pub struct Request {
     head: http::request::Parts,
-    body: LazyBody,
-    app: Arc<Shared>,
+    pub(crate) body: LazyBody,
+    pub(crate) app: Arc<Shared>,
     endpoint: usize,
     params: ParamRanges,
     connection: Option<Connection>,

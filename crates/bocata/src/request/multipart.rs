@@ -1,0 +1,171 @@
+//! `multipart/form-data` uploads, streamed field by field with multer.
+
+use bytes::Bytes;
+use http::StatusCode;
+
+use crate::{Error, Request, Result};
+
+/// The default [`App::multipart_limits`](crate::App::multipart_limits): 8 MiB a
+/// field, 32 MiB in all.
+pub const DEFAULT_MULTIPART_LIMITS: MultipartLimits = MultipartLimits {
+    field: 8 * 1024 * 1024,
+    total: 32 * 1024 * 1024,
+};
+
+/// How large an upload may be: per field, and in all. Going over either is a
+/// `413 Payload Too Large`, noticed while streaming, without reading the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MultipartLimits {
+    /// The largest field (a file, usually), in bytes.
+    pub field: u64,
+    /// The largest whole body, in bytes.
+    pub total: u64,
+}
+
+/// The fields of a `multipart/form-data` body, read one at a time as they arrive:
+/// files are never buffered whole unless you ask for their bytes.
+///
+/// ```
+/// # use bocata::{Request, Res, Result};
+/// async fn upload(req: &Request, res: &mut Res) -> Result {
+///     let mut form = req.multipart()?;
+///     let mut received = Vec::new();
+///     while let Some(mut field) = form.next_field().await? {
+///         let name = field.name().unwrap_or("").to_owned();
+///         let mut size = 0;
+///         while let Some(chunk) = field.chunk().await? {
+///             size += chunk.len(); // write the chunk to disk, a bucket, …
+///         }
+///         received.push(format!("{name}: {size} bytes"));
+///     }
+///     res.text(received.join("\n"));
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Multipart {
+    inner: multer::Multipart<'static>,
+}
+
+/// One field of a multipart body: a form value or a file.
+#[derive(Debug)]
+pub struct Field {
+    inner: multer::Field<'static>,
+}
+
+impl Request {
+    /// The body as `multipart/form-data`, read field by field.
+    ///
+    /// # Errors
+    ///
+    /// `415 Unsupported Media Type` if the request is not `multipart/form-data`, `400`
+    /// if it has no boundary. Reading fields gives `413` over the
+    /// [limits](crate::App::multipart_limits) and `400` for a malformed body.
+    pub fn multipart(&self) -> Result<Multipart> {
+        let content_type = self.header(http::header::CONTENT_TYPE).unwrap_or("");
+        let is_multipart = content_type
+            .split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("multipart/form-data"));
+        if !is_multipart {
+            return Err(Error::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "expected a request with `Content-Type: multipart/form-data`",
+            ));
+        }
+        let boundary = multer::parse_boundary(content_type).map_err(|e| {
+            Error::new(
+                StatusCode::BAD_REQUEST,
+                format!("invalid multipart request: {e}"),
+            )
+        })?;
+        let limits = self.app.multipart_limits;
+        let constraints = multer::Constraints::new().size_limit(
+            multer::SizeLimit::new()
+                .whole_stream(limits.total)
+                .per_field(limits.field),
+        );
+        let body = self.body.take_stream()?;
+        Ok(Multipart {
+            inner: multer::Multipart::with_constraints(
+                body.into_data_stream(),
+                boundary,
+                constraints,
+            ),
+        })
+    }
+}
+
+impl Multipart {
+    /// The next field, or `None` after the last one.
+    ///
+    /// # Errors
+    ///
+    /// `413` over the limits, `400` for a malformed body.
+    pub async fn next_field(&mut self) -> Result<Option<Field>> {
+        let field = self.inner.next_field().await.map_err(upload_error)?;
+        Ok(field.map(|inner| Field { inner }))
+    }
+}
+
+impl Field {
+    /// The field's name in the form.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.name()
+    }
+
+    /// The file name the client gave, for file fields. It is the client's word: never
+    /// use it as a path without checking it.
+    pub fn file_name(&self) -> Option<&str> {
+        self.inner.file_name()
+    }
+
+    /// The field's `Content-Type`, if the client sent one.
+    pub fn content_type(&self) -> Option<&str> {
+        self.inner.content_type().map(|m| m.essence_str())
+    }
+
+    /// The next chunk of the field's data, or `None` at its end.
+    ///
+    /// # Errors
+    ///
+    /// `413` over the limits, `400` for a malformed body.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        self.inner.chunk().await.map_err(upload_error)
+    }
+
+    /// The whole field, buffered (within the per-field limit).
+    ///
+    /// # Errors
+    ///
+    /// `413` over the limits, `400` for a malformed body.
+    pub async fn bytes(self) -> Result<Bytes> {
+        self.inner.bytes().await.map_err(upload_error)
+    }
+
+    /// The whole field as UTF-8 text.
+    ///
+    /// # Errors
+    ///
+    /// As [`bytes`](Self::bytes), and `400` if it is not UTF-8.
+    pub async fn text(self) -> Result<String> {
+        let bytes = self.bytes().await?;
+        String::from_utf8(bytes.into()).map_err(|e| {
+            Error::new(
+                StatusCode::BAD_REQUEST,
+                format!("a multipart field is not valid UTF-8: {e}"),
+            )
+        })
+    }
+}
+
+/// The answer to a multer error: 413 for the limits, 400 for the rest.
+fn upload_error(error: multer::Error) -> Error {
+    let status = match error {
+        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
+            StatusCode::PAYLOAD_TOO_LARGE
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    Error::new(status, format!("invalid upload: {error}"))
+}

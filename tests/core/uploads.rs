@@ -1,0 +1,186 @@
+//! Multipart uploads: streamed fields, limits, and bad input.
+
+use std::process::Command;
+
+use bocata::request::multipart::MultipartLimits;
+use bocata::testing::TestClient;
+use bocata::{App, Request, Res, Result};
+use bocata_tests::{Fixture, Running, pattern};
+
+/// Describes every field: name, file name, type, size, and (for text) the value.
+async fn describe(req: &Request, res: &mut Res) -> Result {
+    let mut form = req.multipart()?;
+    let mut lines = Vec::new();
+    while let Some(mut field) = form.next_field().await? {
+        let name = field.name().unwrap_or("?").to_owned();
+        let file = field.file_name().map(str::to_owned);
+        let kind = field.content_type().unwrap_or("-").to_owned();
+        let mut size = 0;
+        let mut first = Vec::new();
+        while let Some(chunk) = field.chunk().await? {
+            if first.len() < 16 {
+                first.extend_from_slice(&chunk[..chunk.len().min(16 - first.len())]);
+            }
+            size += chunk.len();
+        }
+        let preview = if file.is_some() {
+            String::new()
+        } else {
+            String::from_utf8_lossy(&first).into_owned()
+        };
+        lines.push(format!(
+            "{name} {} {kind} {size} {preview}",
+            file.unwrap_or_else(|| "-".into())
+        ));
+    }
+    res.text(lines.join("\n"));
+    Ok(())
+}
+
+const BOUNDARY: &str = "X-BOCATA-BOUNDARY";
+
+fn form(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, file, data) in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match file {
+            Some(file) => body.extend_from_slice(
+                format!(
+                    "content-disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\ncontent-type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("content-disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+fn client() -> TestClient {
+    TestClient::new(
+        App::new()
+            .debug(true)
+            .route("/upload", bocata::post(describe))
+            .multipart_limits(MultipartLimits {
+                field: 64 * 1024,
+                total: 100 * 1024,
+            }),
+    )
+}
+
+const MULTIPART: &str = "multipart/form-data; boundary=X-BOCATA-BOUNDARY";
+
+#[tokio::test]
+async fn fields_and_files_are_read_in_order() {
+    let photo = pattern(50_000);
+    let body = form(&[
+        ("title", None, b"holiday"),
+        ("photo", Some("beach.jpg"), &photo),
+        ("note", None, "café".as_bytes()),
+    ]);
+    let res = client()
+        .post("/upload")
+        .header("content-type", MULTIPART)
+        .body(body)
+        .send()
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text());
+    assert_eq!(
+        res.text(),
+        "title - - 7 holiday\nphoto beach.jpg application/octet-stream 50000 \nnote - - 5 café"
+    );
+}
+
+#[tokio::test]
+async fn limits_and_bad_input_are_clear_4xx() {
+    let big = pattern(70_000);
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        (
+            MULTIPART,
+            form(&[("file", Some("big.bin"), &big)]),
+            413,
+            "invalid upload",
+        ),
+        (
+            MULTIPART,
+            form(&[
+                ("a", Some("a.bin"), &big[..60_000]),
+                ("b", Some("b.bin"), &big[..60_000]),
+            ]),
+            413,
+            "invalid upload",
+        ),
+        ("text/plain", b"hello".to_vec(), 415, "multipart/form-data"),
+        (
+            "multipart/form-data",
+            b"hello".to_vec(),
+            400,
+            "invalid multipart request",
+        ),
+        (
+            MULTIPART,
+            format!("--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"x\"\r\n\r\ntruncated")
+                .into_bytes(),
+            400,
+            "invalid upload",
+        ),
+    ];
+    let client = client();
+    for (content_type, body, status, message) in cases {
+        let res = client
+            .post("/upload")
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await;
+        assert_eq!(res.status(), status, "{content_type}: {}", res.text());
+        assert!(
+            res.text().contains(message),
+            "{content_type}: {}",
+            res.text()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn curl_uploads_a_file() {
+    let server = Running::start(App::new().route("/upload", bocata::post(describe))).await;
+    let fixture = Fixture::new("uploads");
+    let data = pattern(3 * 1024 * 1024);
+    let path = fixture.file("report final.pdf", &data);
+    let url = format!("http://{}/upload", server.addr);
+    let output = tokio::task::spawn_blocking(move || {
+        let output = Command::new("curl")
+            .args([
+                "--silent",
+                "--show-error",
+                "--max-time",
+                "60",
+                "-F",
+                "title=Q3",
+            ])
+            .arg("-F")
+            .arg(format!("report=@{};type=application/pdf", path.display()))
+            .arg(&url)
+            .output()
+            .expect("curl is installed (.ci/run installs it)");
+        drop(fixture);
+        output
+    })
+    .await
+    .expect("curl ran");
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!(
+            "title - - 2 Q3\nreport report final.pdf application/pdf {} ",
+            3 * 1024 * 1024
+        )
+    );
+    server.shutdown().await.expect("clean shutdown");
+}
