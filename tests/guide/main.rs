@@ -3,7 +3,9 @@
 //! The book includes the code between `// ANCHOR: name` and `// ANCHOR_END: name`
 //! markers; the tests beside it check that what the chapter says is true.
 
+mod error_pages;
 mod errors;
+mod redirects;
 mod requests;
 mod responses;
 mod server;

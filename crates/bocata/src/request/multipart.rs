@@ -103,7 +103,7 @@ impl Multipart {
     ///
     /// `413` over the limits, `400` for a malformed body.
     pub async fn next_field(&mut self) -> Result<Option<Field>> {
-        let field = self.inner.next_field().await.map_err(upload_error)?;
+        let field = self.inner.next_field().await.map_err(|e| upload_error(&e))?;
         Ok(field.map(|inner| Field { inner }))
     }
 }
@@ -131,7 +131,7 @@ impl Field {
     ///
     /// `413` over the limits, `400` for a malformed body.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
-        self.inner.chunk().await.map_err(upload_error)
+        self.inner.chunk().await.map_err(|e| upload_error(&e))
     }
 
     /// The whole field, buffered (within the per-field limit).
@@ -140,7 +140,7 @@ impl Field {
     ///
     /// `413` over the limits, `400` for a malformed body.
     pub async fn bytes(self) -> Result<Bytes> {
-        self.inner.bytes().await.map_err(upload_error)
+        self.inner.bytes().await.map_err(|e| upload_error(&e))
     }
 
     /// The whole field as UTF-8 text.
@@ -160,7 +160,7 @@ impl Field {
 }
 
 /// The answer to a multer error: 413 for the limits, 400 for the rest.
-fn upload_error(error: multer::Error) -> Error {
+fn upload_error(error: &multer::Error) -> Error {
     let status = match error {
         multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
             StatusCode::PAYLOAD_TOO_LARGE
