@@ -5,6 +5,7 @@
 
 mod error_pages;
 mod errors;
+mod hooks;
 mod redirects;
 mod requests;
 mod responses;

@@ -103,7 +103,11 @@ impl Multipart {
     ///
     /// `413` over the limits, `400` for a malformed body.
     pub async fn next_field(&mut self) -> Result<Option<Field>> {
-        let field = self.inner.next_field().await.map_err(|e| upload_error(&e))?;
+        let field = self
+            .inner
+            .next_field()
+            .await
+            .map_err(|e| upload_error(&e))?;
         Ok(field.map(|inner| Field { inner }))
     }
 }
