@@ -56,7 +56,7 @@ pub const DEFAULT_CHUNK_TIMEOUT: Duration = Duration::from_secs(30);
 /// ```
 ///
 /// `App` is cheap to clone (it is one `Arc`) and is a
-/// [`tower::Service`](tower::Service) for `http::Request<B>` of any body `B`, so any
+/// [`tower::Service`] for `http::Request<B>` of any body `B`, so any
 /// hyper server can serve it and tower layers can wrap it.
 #[derive(Clone, Default)]
 pub struct App {

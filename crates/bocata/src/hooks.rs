@@ -49,50 +49,16 @@
 //!     .route("/me", bocata::get(me));
 //! ```
 
-use std::future::Future;
 use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
-
+use crate::async_fn::async_fn_trait;
 use crate::view::BoxedHandler;
-use crate::{Handler, Request, Res, Result};
+use crate::{Handler, Request, Res};
 
-/// An async function that can run before a view: any
-/// `async fn(&mut Request, &mut Res) -> bocata::Result` whose future is `Send`.
-///
-/// You never implement this trait; bocata implements it for every such function.
-pub trait BeforeHook<'a>: Send + Sync + 'static {
-    /// The future the function returns.
-    type Future: Future<Output = Result> + Send + 'a;
-
-    /// Calls the function.
-    fn call(&self, req: &'a mut Request, res: &'a mut Res) -> Self::Future;
-}
-
-impl<'a, F, Fut> BeforeHook<'a> for F
-where
-    F: Fn(&'a mut Request, &'a mut Res) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result> + Send + 'a,
-{
-    type Future = Fut;
-
-    fn call(&self, req: &'a mut Request, res: &'a mut Res) -> Fut {
-        self(req, res)
-    }
-}
-
-/// A before hook behind a pointer.
-pub(crate) trait BoxedBefore: Send + Sync + 'static {
-    fn call_boxed<'a>(&'a self, req: &'a mut Request, res: &'a mut Res) -> BoxFuture<'a, Result>;
-}
-
-impl<H> BoxedBefore for H
-where
-    H: for<'a> BeforeHook<'a>,
-{
-    fn call_boxed<'a>(&'a self, req: &'a mut Request, res: &'a mut Res) -> BoxFuture<'a, Result> {
-        Box::pin(BeforeHook::call(self, req, res))
-    }
+async_fn_trait! {
+    /// An async function that can run before a view: any
+    /// `async fn(&mut Request, &mut Res) -> bocata::Result` whose future is `Send`.
+    pub trait BeforeHook / BoxedBefore (req: &'a mut Request, res: &'a mut Res);
 }
 
 /// The hooks of one level (the app, or a router), or the chain of a route.

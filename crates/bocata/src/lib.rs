@@ -43,7 +43,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`view`] | the [`View`] trait, [`#[bocata::view]`](macro@view), function views ([`get`], …) |
+//! | [`view`](mod@view) | the [`View`] trait, [`#[bocata::view]`](macro@view), function views ([`get`], …) |
 //! | [`routing`] | route syntax, trailing slashes, route errors |
 //! | [`request`] | [`Request`]: head, parameters, query, cookies, body readers |
 //! | [`response`] | [`Res`]: body kinds and setters |
@@ -61,6 +61,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+mod async_fn;
 pub mod error;
 pub mod hooks;
 pub mod request;

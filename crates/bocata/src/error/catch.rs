@@ -1,12 +1,10 @@
 //! Custom error pages: handlers that replace the default body for a status.
 
-use std::future::Future;
-
-use futures_util::future::BoxFuture;
 use http::{HeaderMap, Method, StatusCode, Uri};
 
 use super::Error;
-use crate::{Res, Result};
+use crate::Res;
+use crate::async_fn::async_fn_trait;
 
 /// What an error page handler knows: the error, and the request it answers.
 ///
@@ -56,40 +54,8 @@ impl Caught<'_> {
     }
 }
 
-/// An async function that can render an error page: any
-/// `async fn(&Caught<'_>, &mut Res) -> bocata::Result` whose future is `Send`.
-///
-/// You never implement this trait; bocata implements it for every such function.
-pub trait CatchHandler<'a>: Send + Sync + 'static {
-    /// The future the function returns.
-    type Future: Future<Output = Result> + Send + 'a;
-
-    /// Calls the function.
-    fn call(&self, caught: &'a Caught<'a>, res: &'a mut Res) -> Self::Future;
-}
-
-impl<'a, F, Fut> CatchHandler<'a> for F
-where
-    F: Fn(&'a Caught<'a>, &'a mut Res) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result> + Send + 'a,
-{
-    type Future = Fut;
-
-    fn call(&self, caught: &'a Caught<'a>, res: &'a mut Res) -> Fut {
-        self(caught, res)
-    }
-}
-
-/// An error page handler behind a pointer.
-pub(crate) trait BoxedCatch: Send + Sync + 'static {
-    fn call_boxed<'a>(&'a self, caught: &'a Caught<'a>, res: &'a mut Res) -> BoxFuture<'a, Result>;
-}
-
-impl<H> BoxedCatch for H
-where
-    H: for<'a> CatchHandler<'a>,
-{
-    fn call_boxed<'a>(&'a self, caught: &'a Caught<'a>, res: &'a mut Res) -> BoxFuture<'a, Result> {
-        Box::pin(CatchHandler::call(self, caught, res))
-    }
+async_fn_trait! {
+    /// An async function that can render an error page: any
+    /// `async fn(&Caught<'_>, &mut Res) -> bocata::Result` whose future is `Send`.
+    pub trait CatchHandler / BoxedCatch (caught: &'a Caught<'a>, res: &'a mut Res);
 }

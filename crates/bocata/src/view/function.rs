@@ -3,52 +3,19 @@
 
 use std::any::type_name;
 use std::borrow::Cow;
-use std::future::Future;
 
 use futures_util::future::BoxFuture;
 
 use super::{Methods, View, not_implemented};
+use crate::async_fn::async_fn_trait;
 use crate::routing::short_type_name;
 use crate::{Request, Res, Result};
 
-/// An async function that can answer a request: any
-/// `async fn(&Request, &mut Res) -> bocata::Result` whose future is `Send`.
-///
-/// You never implement this trait; bocata implements it for every such function. Pass
-/// the function to [`get`], [`post`], … to make a view of it.
-pub trait Handler<'a>: Send + Sync + 'static {
-    /// The future the function returns.
-    type Future: Future<Output = Result> + Send + 'a;
-
-    /// Calls the function.
-    fn call(&self, req: &'a Request, res: &'a mut Res) -> Self::Future;
-}
-
-impl<'a, F, Fut> Handler<'a> for F
-where
-    F: Fn(&'a Request, &'a mut Res) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result> + Send + 'a,
-{
-    type Future = Fut;
-
-    fn call(&self, req: &'a Request, res: &'a mut Res) -> Fut {
-        self(req, res)
-    }
-}
-
-/// A handler behind a pointer, so one `FnView` (or one list of after hooks) can hold
-/// functions of different types.
-pub(crate) trait BoxedHandler: Send + Sync + 'static {
-    fn call_boxed<'a>(&'a self, req: &'a Request, res: &'a mut Res) -> BoxFuture<'a, Result>;
-}
-
-impl<H> BoxedHandler for H
-where
-    H: for<'a> Handler<'a>,
-{
-    fn call_boxed<'a>(&'a self, req: &'a Request, res: &'a mut Res) -> BoxFuture<'a, Result> {
-        Box::pin(Handler::call(self, req, res))
-    }
+async_fn_trait! {
+    /// An async function that can answer a request: any
+    /// `async fn(&Request, &mut Res) -> bocata::Result` whose future is `Send`. Pass
+    /// one to [`get`], [`post`], … to make a view of it.
+    pub trait Handler / BoxedHandler (req: &'a Request, res: &'a mut Res);
 }
 
 /// A view made of async functions, one per method. Build it with [`get`], [`post`],

@@ -3,7 +3,7 @@
 //! A view is a struct whose `on_get`, `on_post`, `on_put`, `on_patch` and `on_delete`
 //! methods receive the [`Request`] and a [`Res`] to fill in. It is registered once with
 //! [`App::route`](crate::App::route) and shared by every request, so its fields are its
-//! state. Write the methods in an `impl` block marked [`#[bocata::view]`](crate::view):
+//! state. Write the methods in an `impl` block marked [`#[bocata::view]`](macro@crate::view):
 //!
 //! ```
 //! use bocata::{Request, Res, Result};
@@ -45,7 +45,7 @@ use crate::{Error, Request, Res, Result};
 
 /// A struct that answers requests with `on_get`, `on_post`, … methods.
 ///
-/// Implement it with [`#[bocata::view]`](crate::view) on an `impl` block, which writes
+/// Implement it with [`#[bocata::view]`](macro@crate::view) on an `impl` block, which writes
 /// [`methods`](View::methods) from the `on_*` methods present (and rejects a misspelled
 /// one at compile time). Implementing it by hand works too: override the `on_*` methods
 /// (as `async fn`) and return their set from `methods`.
