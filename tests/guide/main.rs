@@ -3,6 +3,7 @@
 //! The book includes the code between `// ANCHOR: name` and `// ANCHOR_END: name`
 //! markers; the tests beside it check that what the chapter says is true.
 
+mod blueprints;
 mod error_pages;
 mod errors;
 mod hooks;
@@ -10,6 +11,7 @@ mod redirects;
 mod requests;
 mod responses;
 mod server;
+mod state;
 mod streaming;
 mod testing;
 mod views;
