@@ -22,3 +22,4 @@ mod test_client;
 mod tower;
 mod uploads;
 mod views;
+mod websocket;

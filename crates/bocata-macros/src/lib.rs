@@ -9,13 +9,17 @@ use quote::quote;
 use syn::{Ident, ImplItem, ItemImpl, parse_macro_input, spanned::Spanned};
 
 /// The view methods bocata dispatches to, with the `Methods` constant each one enables.
-const VIEW_METHODS: [(&str, &str); 5] = [
+const VIEW_METHODS: [(&str, &str); 6] = [
     ("on_get", "GET"),
     ("on_post", "POST"),
     ("on_put", "PUT"),
     ("on_patch", "PATCH"),
     ("on_delete", "DELETE"),
+    ("on_websocket", "WEBSOCKET"),
 ];
+
+/// Other `View` methods a view may define in the same block.
+const VIEW_ITEMS: [&str; 2] = ["name", "websocket_protocols"];
 
 /// Turns an `impl` block of `on_get`, `on_post`, … methods into a `bocata::View`.
 ///
@@ -69,6 +73,8 @@ fn expand(item: ItemImpl) -> syn::Result<proc_macro2::TokenStream> {
             }
             methods.push(Ident::new(method, Span::call_site()));
             view_items.push(impl_item);
+        } else if VIEW_ITEMS.contains(&name.as_str()) {
+            view_items.push(impl_item);
         } else if name == "on_head" || name == "on_options" {
             return Err(syn::Error::new(
                 func.sig.ident.span(),
@@ -93,7 +99,7 @@ fn expand(item: ItemImpl) -> syn::Result<proc_macro2::TokenStream> {
     if methods.is_empty() {
         return Err(syn::Error::new(
             item.self_ty.span(),
-            "a view needs at least one of on_get, on_post, on_put, on_patch, on_delete",
+            "a view needs at least one of on_get, on_post, on_put, on_patch, on_delete, on_websocket",
         ));
     }
 

@@ -29,6 +29,8 @@ use crate::static_files::{self, StaticFiles};
 #[cfg(feature = "templates")]
 use crate::template::Templates;
 use crate::view::{ErasedView, Methods, Verb};
+#[cfg(feature = "websocket")]
+use crate::websocket::WebSocketSettings;
 use crate::{Error, Handler, Request, Res, Router, View};
 
 /// The default request body limit: 1 MiB.
@@ -60,7 +62,7 @@ pub const DEFAULT_CHUNK_TIMEOUT: Duration = Duration::from_secs(30);
 /// hyper server can serve it and tower layers can wrap it.
 #[derive(Clone, Default)]
 pub struct App {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     /// The app inside its layers, built on first use when there are layers.
     stack: Arc<OnceLock<HttpService>>,
 }
@@ -93,6 +95,8 @@ pub(crate) struct Shared {
     pub(crate) templates: Option<Templates>,
     #[cfg(feature = "multipart")]
     pub(crate) multipart_limits: MultipartLimits,
+    #[cfg(feature = "websocket")]
+    pub(crate) websocket: WebSocketSettings,
     pub(crate) debug: bool,
 }
 
@@ -114,6 +118,8 @@ impl Default for Shared {
             templates: None,
             #[cfg(feature = "multipart")]
             multipart_limits: DEFAULT_MULTIPART_LIMITS,
+            #[cfg(feature = "websocket")]
+            websocket: WebSocketSettings::default(),
             debug: false,
         }
     }
@@ -418,6 +424,15 @@ impl App {
         self
     }
 
+    /// The limits and liveness settings of the app's WebSockets. Default:
+    /// [`WebSocketSettings::new`].
+    #[cfg(feature = "websocket")]
+    #[must_use]
+    pub fn websocket(mut self, settings: WebSocketSettings) -> Self {
+        self.shared_mut().websocket = settings;
+        self
+    }
+
     /// The key that signs session cookies (see [`Request::session`]): at least 64
     /// bytes of secret randomness, the same for every process serving the app, kept out
     /// of the source (read it from the environment or a secrets store). Generate one
@@ -636,6 +651,24 @@ impl App {
                 };
             }
         };
+        #[cfg(feature = "websocket")]
+        if head.method == Method::GET && endpoint.methods.contains(Methods::WEBSOCKET) {
+            if crate::websocket::handshake::is_upgrade(&head.headers) {
+                let view = Arc::clone(view);
+                let route = (index, params);
+                return self
+                    .accept_websocket(endpoint, view, head, body, route, connection)
+                    .await;
+            }
+            if !endpoint.methods.contains(Methods::GET) {
+                let err = Error::new(
+                    StatusCode::UPGRADE_REQUIRED,
+                    "this resource speaks WebSocket only: open it with `Upgrade: websocket`",
+                )
+                .with_header(header::UPGRADE, HeaderValue::from_static("websocket"));
+                return self.error_response(&head, &err).await;
+            }
+        }
         let method = match Verb::of(&head.method) {
             Verb::Call(method) if endpoint.methods.contains(method) => method,
             Verb::Options => {
@@ -657,7 +690,19 @@ impl App {
         let mut request = Request::new(head, body, shared, index, params, connection);
         let mut res = Res::new();
         let run = self.run_view(endpoint, view.as_ref(), method, &mut request, &mut res);
-        let result = match AssertUnwindSafe(run).catch_unwind().await {
+        let outcome = AssertUnwindSafe(run).catch_unwind().await;
+        self.finish(&request, res, outcome).await
+    }
+
+    /// The response for what the hooks and the view made of `res`: the session cookie
+    /// added, finalized; or the error page for what went wrong.
+    pub(crate) async fn finish(
+        &self,
+        request: &Request,
+        mut res: Res,
+        outcome: std::thread::Result<crate::Result>,
+    ) -> Response<Body> {
+        let result = match outcome {
             Ok(Ok(())) => match request.session_cookie() {
                 Ok(cookie) => {
                     if let Some(cookie) = cookie {
@@ -684,7 +729,7 @@ impl App {
         };
         match result {
             Ok(response) => response,
-            Err(err) => self.error_response(&request, &err).await,
+            Err(err) => self.error_response(request, &err).await,
         }
     }
 
@@ -698,6 +743,24 @@ impl App {
         request: &mut Request,
         res: &mut Res,
     ) -> crate::Result {
+        self.run_before(endpoint, request, res).await?;
+        if !res.is_complete() {
+            view.call(method, request, res).await?;
+        }
+        let (app, route) = (&self.shared.hooks, &endpoint.hooks);
+        for hook in route.after.iter().chain(&app.after) {
+            hook.call_boxed(request, res).await?;
+        }
+        Ok(())
+    }
+
+    /// The app's and the route's before hooks, until one completes the response.
+    pub(crate) async fn run_before(
+        &self,
+        endpoint: &Endpoint,
+        request: &mut Request,
+        res: &mut Res,
+    ) -> crate::Result {
         let (app, route) = (&self.shared.hooks, &endpoint.hooks);
         for hook in app.before.iter().chain(&route.before) {
             hook.call_boxed(request, res).await?;
@@ -705,18 +768,16 @@ impl App {
                 break;
             }
         }
-        if !res.is_complete() {
-            view.call(method, request, res).await?;
-        }
-        for hook in route.after.iter().chain(&app.after) {
-            hook.call_boxed(request, res).await?;
-        }
         Ok(())
     }
 
     /// The response for `err`, logging it when it is a server error: the app's page for
     /// its status if there is one, the default short body otherwise.
-    async fn error_response(&self, request: &impl RequestHead, err: &Error) -> Response<Body> {
+    pub(crate) async fn error_response(
+        &self,
+        request: &impl RequestHead,
+        err: &Error,
+    ) -> Response<Body> {
         if err.is_server_error() {
             tracing::error!(
                 target: "bocata::error",
@@ -781,7 +842,7 @@ impl App {
 }
 
 /// The parts of a request an error response needs, from either request type.
-trait RequestHead {
+pub(crate) trait RequestHead {
     fn method(&self) -> &Method;
     fn uri(&self) -> &http::Uri;
     fn headers(&self) -> &http::HeaderMap;

@@ -54,6 +54,7 @@
 //! | [`template`] | tera templates and `url_for` |
 //! | [`session`] | [`Session`]: values in a signed cookie |
 //! | [`static_files`] | [`StaticFiles`]: a folder served safely |
+//! | [`websocket`] | WebSockets on the view shape: `on_websocket` |
 //! | [`testing`] | [`TestClient`](testing::TestClient): in-process tests |
 //!
 //! The guide (the bocata book) explains each part at length.
@@ -77,6 +78,8 @@ pub mod static_files;
 pub mod template;
 pub mod testing;
 pub mod view;
+#[cfg(feature = "websocket")]
+pub mod websocket;
 
 pub use app::App;
 pub use error::{Error, Result, abort};

@@ -14,8 +14,14 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+#[cfg(feature = "websocket")]
+use tokio_util::task::TaskTracker;
 
 use crate::App;
+
+/// How long WebSockets get to close after the grace period.
+#[cfg(feature = "websocket")]
+const SOCKET_GOODBYE: Duration = Duration::from_secs(5);
 
 /// The default grace period of a graceful shutdown: 30 seconds.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
@@ -137,6 +143,8 @@ impl Server {
         builder.http2().timer(TokioTimer::new());
         let graceful = GracefulShutdown::new();
         let mut connections = JoinSet::new();
+        #[cfg(feature = "websocket")]
+        let (sockets, tasks) = (CancellationToken::new(), TaskTracker::new());
 
         loop {
             tokio::select! {
@@ -147,7 +155,14 @@ impl Server {
                         // Small responses go out at once rather than waiting for Nagle.
                         stream.set_nodelay(true).ok();
                         let app = self.app.clone();
-                        let info = Connection { peer, close: CancellationToken::new() };
+                        let info = Connection {
+                            peer,
+                            close: CancellationToken::new(),
+                            #[cfg(feature = "websocket")]
+                            sockets: sockets.clone(),
+                            #[cfg(feature = "websocket")]
+                            tasks: tasks.clone(),
+                        };
                         let close = info.close.clone();
                         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
                             let app = app.clone();
@@ -157,7 +172,7 @@ impl Server {
                             }
                         });
                         let connection = builder
-                            .serve_connection(TokioIo::new(stream), service)
+                            .serve_connection_with_upgrades(TokioIo::new(stream), service)
                             .into_owned();
                         let connection = graceful.watch(connection);
                         connections.spawn(async move {
@@ -198,7 +213,27 @@ impl Server {
             );
         }
         connections.shutdown().await;
+        // What is left is upgraded connections: WebSockets are told the server is going
+        // away (1001) and given a moment to say goodbye.
+        #[cfg(feature = "websocket")]
+        close_websockets(&sockets, &tasks).await;
         Ok(())
+    }
+}
+
+/// Tells open WebSockets the server is going away, and waits a moment for them.
+#[cfg(feature = "websocket")]
+async fn close_websockets(sockets: &CancellationToken, tasks: &TaskTracker) {
+    sockets.cancel();
+    tasks.close();
+    if tokio::time::timeout(SOCKET_GOODBYE, tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            target: "bocata::server",
+            "WebSockets still open after {SOCKET_GOODBYE:?}; dropping them"
+        );
     }
 }
 
@@ -209,6 +244,12 @@ pub(crate) struct Connection {
     pub(crate) peer: SocketAddr,
     /// Cancelling it closes the connection.
     pub(crate) close: CancellationToken,
+    /// Cancelled when the server's grace period is over: open WebSockets close with 1001.
+    #[cfg(feature = "websocket")]
+    pub(crate) sockets: CancellationToken,
+    /// The server's WebSocket tasks, which a shutdown waits for.
+    #[cfg(feature = "websocket")]
+    pub(crate) tasks: TaskTracker,
 }
 
 /// Completes on Ctrl-C, or SIGTERM on Unix. If a handler cannot be installed, that

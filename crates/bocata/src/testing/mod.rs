@@ -28,6 +28,8 @@
 //! what went wrong: in a test, that is a failure to report, not an error to handle.
 
 mod jar;
+#[cfg(feature = "websocket")]
+mod websocket;
 
 use std::sync::Mutex;
 
@@ -40,6 +42,8 @@ use serde::de::DeserializeOwned;
 
 use crate::App;
 use jar::Jar;
+#[cfg(feature = "websocket")]
+pub use websocket::TestWebSocket;
 
 /// Drives an [`App`] in-process. See the [module documentation](self).
 #[derive(Debug)]
@@ -198,18 +202,7 @@ impl TestRequest<'_> {
     ///
     /// If the path and query do not form a valid URI, or the response body fails.
     pub async fn send(self) -> TestResponse {
-        let streamed = self.send_streamed().await;
-        let body = streamed
-            .body
-            .collect()
-            .await
-            .expect("the response body to complete")
-            .to_bytes();
-        TestResponse {
-            status: streamed.status,
-            headers: streamed.headers,
-            body,
-        }
+        self.send_streamed().await.collect().await
     }
 
     /// Sends the request and returns as soon as the head is ready, with the body to read
@@ -239,6 +232,68 @@ impl TestRequest<'_> {
     ///
     /// If the path and query do not form a valid URI.
     pub async fn send_streamed(self) -> StreamedResponse {
+        let client = self.client;
+        let request = self.into_request();
+        client.exchange(request).await
+    }
+
+    /// Opens a WebSocket on this request's path, in-process: the handshake goes through
+    /// the app (before hooks included) and, when it is accepted, the view's
+    /// `on_websocket` runs against the returned [`TestWebSocket`].
+    ///
+    /// ```
+    /// # use bocata::websocket::{Message, WebSocket};
+    /// # use bocata::{App, Request, Res, Result, testing::TestClient};
+    /// struct Echo;
+    ///
+    /// #[bocata::view]
+    /// impl Echo {
+    ///     async fn on_websocket(&self, _req: &Request, mut ws: WebSocket) -> Result {
+    ///         while let Some(Ok(message)) = ws.recv().await {
+    ///             ws.send(message).await?;
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let client = TestClient::new(App::new().route("/echo", Echo));
+    /// let mut ws = client.get("/echo").websocket().await.expect("accepted");
+    /// ws.send_text("hi").await;
+    /// assert_eq!(ws.recv_text().await.as_deref(), Some("hi"));
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The response, when the app refuses the WebSocket (a hook's 401, a 426 from a
+    /// view without `on_websocket`, …).
+    #[cfg(feature = "websocket")]
+    pub async fn websocket(self) -> Result<TestWebSocket, TestResponse> {
+        let client = self.client;
+        let mut request = self
+            .header("connection", "upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .into_request();
+        let (ours, theirs) = tokio::io::duplex(64 * 1024);
+        let pipe: Box<dyn crate::websocket::socket_io::Io> = Box::new(theirs);
+        request
+            .extensions_mut()
+            .insert(crate::websocket::handshake::InProcess(std::sync::Arc::new(
+                Mutex::new(Some(pipe)),
+            )));
+        let response = client.exchange(request).await;
+        if response.status != StatusCode::SWITCHING_PROTOCOLS {
+            return Err(response.collect().await);
+        }
+        Ok(TestWebSocket::new(ours).await)
+    }
+
+    /// The request as built so far.
+    fn into_request(self) -> http::Request<Body> {
         let mut uri = self.path;
         if !self.query.is_empty() {
             uri.push(if uri.contains('?') { '&' } else { '?' });
@@ -258,10 +313,16 @@ impl TestRequest<'_> {
         if let Some(value) = cookie_header {
             request.headers_mut().insert(header::COOKIE, value);
         }
+        request
+    }
+}
 
-        let response = self.client.app.handle(request, None).await;
+impl TestClient {
+    /// Sends `request` through the app and keeps the cookies it sets.
+    async fn exchange(&self, request: http::Request<Body>) -> StreamedResponse {
+        let response = self.app.handle(request, None).await;
         let (parts, body) = response.into_parts();
-        self.client.jar().store(&parts.headers);
+        self.jar().store(&parts.headers);
         StreamedResponse {
             status: parts.status,
             headers: parts.headers,
@@ -280,6 +341,21 @@ pub struct StreamedResponse {
 }
 
 impl StreamedResponse {
+    /// The whole response, once the body has ended.
+    async fn collect(self) -> TestResponse {
+        let body = self
+            .body
+            .collect()
+            .await
+            .expect("the response body to complete")
+            .to_bytes();
+        TestResponse {
+            status: self.status,
+            headers: self.headers,
+            body,
+        }
+    }
+
     /// The status code.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -32,6 +32,8 @@ impl Methods {
     pub const PATCH: Self = Self(1 << 3);
     /// `DELETE`.
     pub const DELETE: Self = Self(1 << 4);
+    /// A WebSocket upgrade of a `GET` (`on_websocket`).
+    pub const WEBSOCKET: Self = Self(1 << 5);
 
     /// Every method in `self` and in `other`.
     #[must_use]
@@ -53,6 +55,9 @@ impl Methods {
     /// fixed order, with HEAD after GET and OPTIONS last.
     pub fn allow_header(self) -> HeaderValue {
         let mut names = Vec::with_capacity(7);
+        if self.contains(Self::WEBSOCKET) && !self.contains(Self::GET) {
+            names.push("GET");
+        }
         for (method, name) in [
             (Self::GET, "GET, HEAD"),
             (Self::POST, "POST"),
@@ -102,6 +107,11 @@ mod tests {
     fn allow_header_lists_exactly_the_implemented_methods() {
         assert_eq!(Methods::EMPTY.allow_header(), "OPTIONS");
         assert_eq!(Methods::POST.allow_header(), "POST, OPTIONS");
+        assert_eq!(Methods::WEBSOCKET.allow_header(), "GET, OPTIONS");
+        assert_eq!(
+            Methods::WEBSOCKET.with(Methods::GET).allow_header(),
+            "GET, HEAD, OPTIONS"
+        );
         let all = Methods::GET
             .with(Methods::POST)
             .with(Methods::PUT)

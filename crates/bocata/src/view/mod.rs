@@ -104,16 +104,36 @@ pub trait View: Send + Sync + 'static {
     fn on_delete(&self, req: &Request, res: &mut Res) -> impl Future<Output = Result> + Send {
         not_implemented(req, res)
     }
+
+    /// Serves a WebSocket opened on this view's path (a `GET` with
+    /// `Upgrade: websocket`), once the handshake is accepted and the before hooks have
+    /// let it through. See [`websocket`](crate::websocket).
+    #[cfg(feature = "websocket")]
+    fn on_websocket(
+        &self,
+        req: &Request,
+        ws: crate::websocket::WebSocket,
+    ) -> impl Future<Output = Result> + Send {
+        drop(ws);
+        not_implemented_for(req.method())
+    }
+
+    /// The WebSocket subprotocols this view speaks; the first one the client offers
+    /// is chosen. Default: none.
+    fn websocket_protocols(&self) -> &[&'static str] {
+        &[]
+    }
 }
 
 /// The body of the `on_*` methods a view does not override. bocata checks
 /// [`View::methods`] before calling, so this runs only when `methods` claims a method the
 /// view does not implement: a bug in a hand-written `impl View`, reported as a 500.
 fn not_implemented(req: &Request, _res: &mut Res) -> impl Future<Output = Result> + Send + 'static {
-    let message = format!(
-        "the view claims {} in `methods()` but does not implement it",
-        req.method()
-    );
+    not_implemented_for(req.method())
+}
+
+fn not_implemented_for(method: &http::Method) -> impl Future<Output = Result> + Send + 'static {
+    let message = format!("the view claims {method} in `methods()` but does not implement it");
     std::future::ready(Err(Error::internal(message)))
 }
 
@@ -131,6 +151,16 @@ pub(crate) trait ErasedView: Send + Sync + 'static {
         req: &'a Request,
         res: &'a mut Res,
     ) -> BoxFuture<'a, Result>;
+
+    #[cfg(feature = "websocket")]
+    fn call_websocket<'a>(
+        &'a self,
+        req: &'a Request,
+        ws: crate::websocket::WebSocket,
+    ) -> BoxFuture<'a, Result>;
+
+    #[cfg(feature = "websocket")]
+    fn websocket_protocols(&self) -> &[&'static str];
 }
 
 impl<V: View> ErasedView for V {
@@ -144,6 +174,20 @@ impl<V: View> ErasedView for V {
 
     fn view_type(&self) -> TypeId {
         TypeId::of::<V>()
+    }
+
+    #[cfg(feature = "websocket")]
+    fn call_websocket<'a>(
+        &'a self,
+        req: &'a Request,
+        ws: crate::websocket::WebSocket,
+    ) -> BoxFuture<'a, Result> {
+        Box::pin(self.on_websocket(req, ws))
+    }
+
+    #[cfg(feature = "websocket")]
+    fn websocket_protocols(&self) -> &[&'static str] {
+        View::websocket_protocols(self)
     }
 
     fn call<'a>(

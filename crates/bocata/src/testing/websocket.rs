@@ -1,0 +1,108 @@
+//! The client end of an in-process WebSocket.
+
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::io::DuplexStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
+
+use crate::websocket::Message;
+
+/// A WebSocket client connected in-process to a view's `on_websocket`; see
+/// [`TestRequest::websocket`](super::TestRequest::websocket).
+///
+/// Its methods panic when the connection breaks: in a test, that is a failure to
+/// report.
+#[derive(Debug)]
+pub struct TestWebSocket {
+    stream: WebSocketStream<DuplexStream>,
+}
+
+impl TestWebSocket {
+    pub(super) async fn new(io: DuplexStream) -> Self {
+        Self {
+            stream: WebSocketStream::from_raw_socket(io, Role::Client, None).await,
+        }
+    }
+
+    /// Sends a message.
+    ///
+    /// # Panics
+    ///
+    /// If the connection is broken.
+    pub async fn send(&mut self, message: Message) {
+        self.stream
+            .send(message)
+            .await
+            .expect("the WebSocket to accept a message");
+    }
+
+    /// Sends a text message.
+    ///
+    /// # Panics
+    ///
+    /// If the connection is broken.
+    pub async fn send_text(&mut self, text: &str) {
+        self.send(Message::text(text)).await;
+    }
+
+    /// Sends `value` as JSON text.
+    ///
+    /// # Panics
+    ///
+    /// If `value` fails to serialize or the connection is broken.
+    pub async fn send_json<T: Serialize + ?Sized>(&mut self, value: &T) {
+        let json = serde_json::to_string(value).expect("a serializable value");
+        self.send(Message::text(json)).await;
+    }
+
+    /// The next message, control frames included; `None` once the server closed.
+    pub async fn recv(&mut self) -> Option<Message> {
+        self.stream.next().await?.ok()
+    }
+
+    /// The next text message, skipping control frames; `None` once closed.
+    pub async fn recv_text(&mut self) -> Option<String> {
+        loop {
+            match self.recv().await? {
+                Message::Text(text) => return Some(text.to_string()),
+                Message::Close(_) => return None,
+                _ => {}
+            }
+        }
+    }
+
+    /// The next text message parsed as JSON.
+    ///
+    /// # Panics
+    ///
+    /// If it is not JSON of type `T`.
+    pub async fn recv_json<T: DeserializeOwned>(&mut self) -> Option<T> {
+        let text = self.recv_text().await?;
+        Some(serde_json::from_str(&text).expect("a JSON message of the expected type"))
+    }
+
+    /// Reads until the server's close frame and returns its code and reason.
+    pub async fn closed(&mut self) -> Option<(u16, String)> {
+        loop {
+            if let Message::Close(frame) = self.recv().await? {
+                return frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+            }
+        }
+    }
+
+    /// Closes the socket with `code` and `reason`.
+    ///
+    /// # Panics
+    ///
+    /// If the connection is already broken.
+    pub async fn close(&mut self, code: u16, reason: &str) {
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        };
+        self.stream.close(Some(frame)).await.expect("a clean close");
+    }
+}

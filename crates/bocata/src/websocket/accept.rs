@@ -1,0 +1,112 @@
+//! Accepting a WebSocket: handshake, before hooks, the 101, and the socket's task.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use axum_core::body::Body;
+use futures_util::FutureExt;
+use http::Response;
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_util::sync::CancellationToken;
+
+use super::handshake::{self, InProcess};
+use super::socket::{Io, WebSocket};
+use crate::error::PanicMessage;
+use crate::routing::{Endpoint, ParamRanges};
+use crate::server::Connection;
+use crate::view::ErasedView;
+use crate::{App, Error, Request, Res};
+
+/// Where the socket's connection comes from, once the 101 has gone out.
+enum Source {
+    Hyper(OnUpgrade),
+    InProcess(Box<dyn Io>),
+}
+
+impl App {
+    /// Answers a WebSocket handshake on `endpoint`: checks it, runs the before hooks
+    /// (which may refuse it), sends `101 Switching Protocols`, and serves the socket with
+    /// the view's `on_websocket` in a task of its own.
+    pub(crate) async fn accept_websocket(
+        &self,
+        endpoint: &Endpoint,
+        view: Arc<dyn ErasedView>,
+        mut head: http::request::Parts,
+        body: Body,
+        (index, params): (usize, ParamRanges),
+        connection: Option<Connection>,
+    ) -> Response<Body> {
+        let handshake = match handshake::check(&head.method, head.version, &head.headers) {
+            Ok(handshake) => handshake,
+            Err(err) => return self.error_response(&head, &err).await,
+        };
+        let source = match head.extensions.remove::<OnUpgrade>() {
+            Some(upgrade) => Some(Source::Hyper(upgrade)),
+            None => head
+                .extensions
+                .remove::<InProcess>()
+                .and_then(|pipe| pipe.0.lock().ok()?.take())
+                .map(Source::InProcess),
+        };
+        let Some(source) = source else {
+            let err = Error::internal("this connection cannot be upgraded to a WebSocket");
+            return self.error_response(&head, &err).await;
+        };
+
+        let shared = Arc::clone(&self.shared);
+        let mut request = Request::new(head, body, shared, index, params, connection);
+        let mut res = Res::new();
+        let before = AssertUnwindSafe(self.run_before(endpoint, &mut request, &mut res))
+            .catch_unwind()
+            .await;
+        match before {
+            Ok(Ok(())) if !res.is_complete() => {}
+            // Refused by a hook: its answer, or its error, goes out instead of the 101.
+            outcome => return self.finish(&request, res, outcome).await,
+        }
+
+        let protocol = handshake.choose(view.websocket_protocols());
+        let response = handshake.response(protocol.as_deref());
+        let settings = self.shared.websocket.clone();
+        let (shutdown, tasks) = match request.connection() {
+            Some(c) => (c.sockets.clone(), Some(c.tasks.clone())),
+            None => (CancellationToken::new(), None),
+        };
+        let serve = async move {
+            let io: Box<dyn Io> = match source {
+                Source::InProcess(io) => io,
+                Source::Hyper(upgrade) => match upgrade.await {
+                    Ok(upgraded) => Box::new(TokioIo::new(upgraded)),
+                    Err(e) => {
+                        tracing::debug!(target: "bocata::websocket", "the upgrade failed: {e}");
+                        return;
+                    }
+                },
+            };
+            let socket = WebSocket::new(io, Role::Server, settings, shutdown).await;
+            let outcome = AssertUnwindSafe(view.call_websocket(&request, socket))
+                .catch_unwind()
+                .await;
+            let path = request.path();
+            match outcome {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    tracing::error!(target: "bocata::websocket", path, "a WebSocket view failed: {err}");
+                }
+                Err(panic) => tracing::error!(
+                    target: "bocata::websocket",
+                    path,
+                    "{}",
+                    PanicMessage::from_payload(&*panic)
+                ),
+            }
+        };
+        match tasks {
+            Some(tasks) => drop(tasks.spawn(serve)),
+            None => drop(tokio::spawn(serve)),
+        }
+        response
+    }
+}

@@ -1,0 +1,228 @@
+//! The opening handshake (RFC 6455 §4.2): checking the request, answering 101.
+
+use std::sync::{Arc, Mutex};
+
+use axum_core::body::Body;
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Version, header};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+
+use super::socket::Io;
+use crate::Error;
+
+const WEBSOCKET: HeaderValue = HeaderValue::from_static("websocket");
+const UPGRADE: HeaderValue = HeaderValue::from_static("upgrade");
+const VERSION_13: HeaderValue = HeaderValue::from_static("13");
+
+/// Whether a request asks to become a WebSocket (`Upgrade: websocket`).
+pub(crate) fn is_upgrade(headers: &HeaderMap) -> bool {
+    has_token(headers, header::UPGRADE, "websocket")
+}
+
+/// A valid handshake: what the 101 answer needs.
+#[derive(Debug)]
+pub(crate) struct Handshake {
+    accept: HeaderValue,
+    offered_protocols: Vec<String>,
+}
+
+/// Checks a request that asks for a WebSocket; a bad one gets a 400 saying what is
+/// wrong, an unsupported version a 426 naming the version bocata speaks.
+pub(crate) fn check(
+    method: &Method,
+    version: Version,
+    headers: &HeaderMap,
+) -> Result<Handshake, Error> {
+    let bad = |what: &str| {
+        Error::new(
+            StatusCode::BAD_REQUEST,
+            format!("invalid WebSocket handshake: {what}"),
+        )
+    };
+    if method != Method::GET {
+        return Err(bad("the method must be GET"));
+    }
+    if version != Version::HTTP_11 {
+        return Err(bad("WebSockets need HTTP/1.1"));
+    }
+    if !has_token(headers, header::CONNECTION, "upgrade") {
+        return Err(bad("`Connection: upgrade` is missing"));
+    }
+    let version = headers.get(header::SEC_WEBSOCKET_VERSION);
+    if version != Some(&VERSION_13) {
+        return Err(Error::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "this server speaks WebSocket version 13",
+        )
+        .with_header(header::SEC_WEBSOCKET_VERSION, VERSION_13));
+    }
+    let key = headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .map(HeaderValue::as_bytes)
+        .filter(|key| is_nonce(key))
+        .ok_or_else(|| bad("`Sec-WebSocket-Key` must be 16 bytes in base64"))?;
+    let accept = HeaderValue::try_from(derive_accept_key(key)).map_err(Error::internal)?;
+    let offered_protocols = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect();
+    Ok(Handshake {
+        accept,
+        offered_protocols,
+    })
+}
+
+impl Handshake {
+    /// The first protocol the client offered that the view speaks.
+    pub(crate) fn choose(&self, supported: &[&str]) -> Option<String> {
+        self.offered_protocols
+            .iter()
+            .find(|p| supported.contains(&p.as_str()))
+            .cloned()
+    }
+
+    /// The `101 Switching Protocols` answer.
+    pub(crate) fn response(&self, protocol: Option<&str>) -> Response<Body> {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        let headers = response.headers_mut();
+        headers.insert(header::UPGRADE, WEBSOCKET);
+        headers.insert(header::CONNECTION, UPGRADE);
+        headers.insert(header::SEC_WEBSOCKET_ACCEPT, self.accept.clone());
+        if let Some(protocol) = protocol.and_then(|p| HeaderValue::try_from(p).ok()) {
+            headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+        }
+        response
+    }
+}
+
+/// Whether `key` is 16 bytes in base64: 22 base64 characters and `==`.
+fn is_nonce(key: &[u8]) -> bool {
+    key.len() == 24
+        && key.ends_with(b"==")
+        && key[..22]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+}
+
+/// Whether a comma-separated header lists `token` (case-insensitive).
+fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// Where the connection of an accepted WebSocket comes from: hyper's upgrade of the
+/// HTTP connection, or the TestClient's in-process pipe.
+#[derive(Clone)]
+pub(crate) struct InProcess(pub(crate) Arc<Mutex<Option<Box<dyn Io>>>>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    const GOOD: [(&str, &str); 4] = [
+        ("connection", "keep-alive, Upgrade"),
+        ("upgrade", "websocket"),
+        ("sec-websocket-version", "13"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+
+    #[test]
+    fn the_rfc_example_is_accepted() {
+        let handshake = check(&Method::GET, Version::HTTP_11, &headers(&GOOD)).unwrap();
+        let response = handshake.response(None);
+        assert_eq!(response.status(), 101);
+        assert_eq!(
+            response.headers()[header::SEC_WEBSOCKET_ACCEPT],
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+
+    #[test]
+    fn bad_handshakes_table() {
+        let without = |name: &str| -> HeaderMap {
+            headers(
+                &GOOD
+                    .iter()
+                    .copied()
+                    .filter(|(n, _)| *n != name)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let cases = [
+            (
+                Method::POST,
+                Version::HTTP_11,
+                headers(&GOOD),
+                400,
+                "method",
+            ),
+            (
+                Method::GET,
+                Version::HTTP_2,
+                headers(&GOOD),
+                400,
+                "HTTP/1.1",
+            ),
+            (
+                Method::GET,
+                Version::HTTP_11,
+                without("connection"),
+                400,
+                "Connection",
+            ),
+            (
+                Method::GET,
+                Version::HTTP_11,
+                without("sec-websocket-version"),
+                426,
+                "version 13",
+            ),
+            (
+                Method::GET,
+                Version::HTTP_11,
+                without("sec-websocket-key"),
+                400,
+                "Sec-WebSocket-Key",
+            ),
+        ];
+        for (method, version, headers, status, message) in cases {
+            let err = check(&method, version, &headers).unwrap_err();
+            assert_eq!(err.status(), status, "{message}");
+            assert!(err.message().unwrap_or("").contains(message), "{err}");
+        }
+        let mut short_key = headers(&GOOD);
+        short_key.insert(header::SEC_WEBSOCKET_KEY, HeaderValue::from_static("abc"));
+        assert!(check(&Method::GET, Version::HTTP_11, &short_key).is_err());
+    }
+
+    #[test]
+    fn the_first_offered_supported_protocol_wins() {
+        let mut map = headers(&GOOD);
+        map.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("v2.chat, v1.chat"),
+        );
+        let handshake = check(&Method::GET, Version::HTTP_11, &map).unwrap();
+        assert_eq!(
+            handshake.choose(&["v1.chat", "v2.chat"]).as_deref(),
+            Some("v2.chat")
+        );
+        assert_eq!(handshake.choose(&["other"]), None);
+    }
+}

@@ -1,0 +1,412 @@
+//! WebSockets over real sockets with a real client, and in-process.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bocata::testing::TestClient;
+use bocata::websocket::{Message, WebSocket, WebSocketSettings};
+use bocata::{App, Request, Res, Result, abort};
+use bocata_tests::{Running, within};
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+#[derive(Deserialize, Serialize)]
+struct Move {
+    x: i32,
+    y: i32,
+}
+
+/// Echoes text and binary, answers JSON moves, and closes on "bye".
+struct Echo {
+    gone: Arc<Notify>,
+}
+
+#[bocata::view]
+impl Echo {
+    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        res.text("the page of the echo socket");
+        Ok(())
+    }
+
+    async fn on_websocket(&self, req: &Request, mut ws: WebSocket) -> Result {
+        let greeting = req.query("name").unwrap_or_else(|| "stranger".into());
+        ws.send_text(format!("hello {greeting}")).await?;
+        while let Some(message) = ws.recv().await {
+            match message {
+                Ok(Message::Text(text)) if text.as_str() == "bye" => {
+                    ws.close(4000, "see you").await?;
+                    break;
+                }
+                Ok(Message::Text(text)) if text.starts_with('{') => {
+                    match serde_json::from_str::<Move>(text.as_str()) {
+                        Ok(m) => ws.send_json(&Move { x: m.y, y: m.x }).await?,
+                        Err(e) => ws.send_text(format!("bad move: {e}")).await?,
+                    }
+                }
+                Ok(message) => ws.send(message).await?,
+                Err(e) => {
+                    tracing::info!("socket error: {e}");
+                    break;
+                }
+            }
+        }
+        self.gone.notify_one();
+        Ok(())
+    }
+
+    fn websocket_protocols(&self) -> &[&'static str] {
+        &["echo.v2", "echo.v1"]
+    }
+}
+
+/// Speaks WebSocket only.
+struct Only;
+
+#[bocata::view]
+impl Only {
+    async fn on_websocket(&self, _req: &Request, mut ws: WebSocket) -> Result {
+        ws.send_text("only sockets here").await?;
+        Ok(())
+    }
+}
+
+async fn require_token(req: &mut Request, _res: &mut Res) -> Result {
+    if req.query("token").as_deref() == Some("secret") {
+        Ok(())
+    } else {
+        abort(401)
+    }
+}
+
+fn app(gone: &Arc<Notify>) -> App {
+    App::new()
+        .route(
+            "/echo",
+            Echo {
+                gone: Arc::clone(gone),
+            },
+        )
+        .route("/only", Only)
+        .mount(
+            "/private",
+            bocata::Router::new().before(require_token).route(
+                "/echo",
+                Echo {
+                    gone: Arc::clone(gone),
+                },
+            ),
+        )
+        .websocket(
+            WebSocketSettings::new()
+                .max_message_size(1024)
+                .idle_timeout(Some(Duration::from_millis(300)))
+                .heartbeat(Some(Duration::from_millis(100))),
+        )
+}
+
+async fn connect(server: &Running, path: &str) -> Client {
+    let url = format!("ws://{}{path}", server.addr);
+    let (client, response) = within("the handshake", connect_async(url))
+        .await
+        .expect("the handshake succeeds");
+    assert_eq!(response.status(), 101);
+    client
+}
+
+async fn next_text(client: &mut Client) -> String {
+    loop {
+        match within("a message", client.next()).await {
+            Some(Ok(Message::Text(text))) => return text.to_string(),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            other => panic!("expected text, got {other:?}"),
+        }
+    }
+}
+
+async fn close_frame(client: &mut Client) -> Option<CloseFrame> {
+    loop {
+        match within("the close", client.next()).await {
+            Some(Ok(Message::Close(frame))) => return frame,
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn echo_of_text_binary_and_json() {
+    let gone = Arc::new(Notify::new());
+    let server = Running::start(app(&gone)).await;
+    let mut client = connect(&server, "/echo?name=ana").await;
+    assert_eq!(next_text(&mut client).await, "hello ana");
+
+    client.send(Message::text("plain")).await.expect("send");
+    assert_eq!(next_text(&mut client).await, "plain");
+
+    client
+        .send(Message::Binary(vec![0, 1, 2, 255].into()))
+        .await
+        .expect("send");
+    loop {
+        match within("binary", client.next()).await {
+            Some(Ok(Message::Binary(bytes))) => {
+                assert_eq!(bytes.as_ref(), [0, 1, 2, 255]);
+                break;
+            }
+            Some(Ok(Message::Ping(_))) => {}
+            other => panic!("expected binary, got {other:?}"),
+        }
+    }
+
+    client
+        .send(Message::text(r#"{"x":1,"y":2}"#))
+        .await
+        .expect("send");
+    let swapped: Move = serde_json::from_str(&next_text(&mut client).await).expect("JSON");
+    assert_eq!((swapped.x, swapped.y), (2, 1));
+    client.send(Message::text("{not json")).await.expect("send");
+    assert!(
+        next_text(&mut client).await.starts_with("bad move:"),
+        "an error value, not a panic"
+    );
+
+    client.send(Message::text("bye")).await.expect("send");
+    let frame = close_frame(&mut client).await.expect("a close frame");
+    assert_eq!(u16::from(frame.code), 4000);
+    assert_eq!(frame.reason.as_str(), "see you");
+    within("the view to end", gone.notified()).await;
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn pings_are_answered_and_heartbeats_sent() {
+    let gone = Arc::new(Notify::new());
+    let server = Running::start(app(&gone)).await;
+    let mut client = connect(&server, "/echo").await;
+    next_text(&mut client).await;
+    client
+        .send(Message::Ping(b"are you there".to_vec().into()))
+        .await
+        .expect("send");
+    let (mut pong, mut heartbeat) = (false, false);
+    within("a pong and a heartbeat ping", async {
+        while !(pong && heartbeat) {
+            match client.next().await {
+                Some(Ok(Message::Pong(payload))) => {
+                    assert_eq!(payload.as_ref(), b"are you there");
+                    pong = true;
+                }
+                Some(Ok(Message::Ping(_))) => heartbeat = true,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    })
+    .await;
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn an_oversized_message_closes_with_1009() {
+    let gone = Arc::new(Notify::new());
+    let server = Running::start(app(&gone)).await;
+    let mut client = connect(&server, "/echo").await;
+    next_text(&mut client).await;
+    client
+        .send(Message::text("x".repeat(4096)))
+        .await
+        .expect("send");
+    let frame = close_frame(&mut client).await.expect("a close frame");
+    assert_eq!(frame.code, CloseCode::Size);
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn a_silent_peer_is_closed_after_the_idle_timeout() {
+    let gone = Arc::new(Notify::new());
+    let server = Running::start(
+        app(&gone).websocket(
+            WebSocketSettings::new()
+                .idle_timeout(Some(Duration::from_millis(200)))
+                .heartbeat(None),
+        ),
+    )
+    .await;
+    let mut client = connect(&server, "/echo").await;
+    next_text(&mut client).await;
+    // Reading nothing, sending nothing: the server gives up on us.
+    let frame = close_frame(&mut client).await.expect("a close frame");
+    assert_eq!(frame.code, CloseCode::Away);
+    assert_eq!(frame.reason.as_str(), "idle timeout");
+    within("the view to end", gone.notified()).await;
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn a_vanished_client_ends_the_view() {
+    let gone = Arc::new(Notify::new());
+    let server = Running::start(app(&gone)).await;
+    let mut client = connect(&server, "/echo").await;
+    next_text(&mut client).await;
+    drop(client);
+    within("the view to notice", gone.notified()).await;
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn subprotocols_are_chosen_from_the_client_s_offer() {
+    let gone = Arc::new(Notify::new());
+    let server = Running::start(app(&gone)).await;
+    let mut request = format!("ws://{}/echo", server.addr)
+        .into_client_request()
+        .expect("a request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        http::HeaderValue::from_static("chat, echo.v1, echo.v2"),
+    );
+    let (_client, response) = within("the handshake", connect_async(request))
+        .await
+        .expect("accepted");
+    assert_eq!(response.headers()["sec-websocket-protocol"], "echo.v1");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn hooks_can_refuse_the_upgrade_and_plain_gets_still_work() {
+    let gone = Arc::new(Notify::new());
+    let server = Running::start(app(&gone)).await;
+    let refused = connect_async(format!("ws://{}/private/echo", server.addr)).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 401);
+        }
+        other => panic!("expected a 401, got {other:?}"),
+    }
+    let mut client = connect(&server, "/private/echo?token=secret").await;
+    assert_eq!(next_text(&mut client).await, "hello stranger");
+    server.shutdown().await.expect("clean shutdown");
+
+    let client = TestClient::new(app(&gone));
+    assert_eq!(
+        client.get("/echo").send().await.text(),
+        "the page of the echo socket"
+    );
+    let res = client.get("/only").send().await;
+    assert_eq!(res.status(), 426);
+    assert_eq!(res.header("upgrade"), Some("websocket"));
+    assert!(
+        res.text().contains("speaks WebSocket only"),
+        "{}",
+        res.text()
+    );
+    let res = client
+        .get("/echo")
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "8")
+        .send()
+        .await;
+    assert_eq!(res.status(), 426);
+    assert_eq!(res.header("sec-websocket-version"), Some("13"));
+}
+
+#[tokio::test]
+async fn the_test_client_speaks_websocket_in_process() {
+    let gone = Arc::new(Notify::new());
+    let client = TestClient::new(app(&gone));
+    let mut ws = client
+        .get("/echo?name=luis")
+        .websocket()
+        .await
+        .expect("accepted");
+    assert_eq!(ws.recv_text().await.as_deref(), Some("hello luis"));
+    ws.send_json(&Move { x: 3, y: 4 }).await;
+    let swapped: Move = ws.recv_json().await.expect("a reply");
+    assert_eq!((swapped.x, swapped.y), (4, 3));
+    ws.send_text("bye").await;
+    assert_eq!(ws.closed().await, Some((4000, "see you".to_owned())));
+
+    let refused = client
+        .get("/private/echo")
+        .websocket()
+        .await
+        .expect_err("refused");
+    assert_eq!(refused.status(), 401);
+}
+
+#[tokio::test]
+async fn shutdown_closes_open_sockets_with_1001() {
+    let gone = Arc::new(Notify::new());
+    let server =
+        Running::start(app(&gone).websocket(WebSocketSettings::new().heartbeat(None))).await;
+    let mut client = connect(&server, "/echo").await;
+    next_text(&mut client).await;
+    let shutdown = tokio::spawn(server.shutdown());
+    let frame = close_frame(&mut client).await.expect("a close frame");
+    assert_eq!(frame.code, CloseCode::Away);
+    assert_eq!(frame.reason.as_str(), "server shutting down");
+    within("the server to stop", shutdown)
+        .await
+        .expect("no panic")
+        .expect("clean shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_sockets_each_echo_a_hundred_messages() {
+    let gone = Arc::new(Notify::new());
+    let server = Running::start(app(&gone).websocket(WebSocketSettings::new())).await;
+    let url = format!("ws://{}/echo", server.addr);
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..1000 {
+        let url = url.clone();
+        clients.spawn(async move {
+            let (mut client, _) = connect_async(url).await.expect("connected");
+            let mut received = 0;
+            while received == 0 {
+                if let Some(Ok(Message::Text(_))) = client.next().await {
+                    received = 1; // the greeting
+                }
+            }
+            for m in 0..100 {
+                client
+                    .send(Message::text(format!("{c}:{m}")))
+                    .await
+                    .expect("send");
+            }
+            let mut echoed = 0;
+            while echoed < 100 {
+                match client.next().await {
+                    Some(Ok(Message::Text(text))) => {
+                        assert_eq!(
+                            text.as_str(),
+                            format!("{c}:{echoed}"),
+                            "in order, none lost"
+                        );
+                        echoed += 1;
+                    }
+                    Some(Ok(_)) => {}
+                    other => panic!("socket {c} ended early: {other:?}"),
+                }
+            }
+            client.close(None).await.ok();
+            echoed
+        });
+    }
+    let total = within("every socket to finish", async {
+        let mut total = 0;
+        while let Some(echoed) = clients.join_next().await {
+            total += echoed.expect("no client panicked");
+        }
+        total
+    })
+    .await;
+    assert_eq!(total, 100_000);
+    server.shutdown().await.expect("clean shutdown");
+}
