@@ -410,3 +410,46 @@ async fn a_thousand_sockets_each_echo_a_hundred_messages() {
     assert_eq!(total, 100_000);
     server.shutdown().await.expect("clean shutdown");
 }
+
+/// Python's `websockets` client, a second independent implementation, talks to the
+/// echo view: text, binary and the close code.
+#[tokio::test(flavor = "multi_thread")]
+async fn python_websockets_client() {
+    let gone = Arc::new(Notify::new());
+    let server = Running::start(app(&gone)).await;
+    let url = format!("ws://{}/echo?name=py", server.addr);
+    let script = r#"
+import sys
+from websockets.sync.client import connect
+with connect(sys.argv[1]) as ws:
+    print(ws.recv())
+    ws.send("from python")
+    print(ws.recv())
+    ws.send(b"\x00\x01")
+    print(ws.recv().hex())
+    ws.send("bye")
+    try:
+        ws.recv()
+    except Exception:
+        pass
+    print(ws.close_code, ws.close_reason)
+"#;
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .args(["-c", script, &url])
+            .output()
+            .expect("python3 is installed")
+    })
+    .await
+    .expect("python ran");
+    assert!(
+        output.status.success(),
+        "python's websockets failed (.ci/run installs it): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "hello py\nfrom python\n0001\n4000 see you\n"
+    );
+    server.shutdown().await.expect("clean shutdown");
+}
