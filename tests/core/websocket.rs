@@ -24,6 +24,7 @@ struct Move {
     y: i32,
 }
 
+// ANCHOR: echo
 /// Echoes text and binary, answers JSON moves, and closes on "bye".
 struct Echo {
     gone: Arc<Notify>,
@@ -66,6 +67,7 @@ impl Echo {
         &["echo.v2", "echo.v1"]
     }
 }
+// ANCHOR_END: echo
 
 /// Speaks WebSocket only.
 struct Only;
@@ -78,6 +80,7 @@ impl Only {
     }
 }
 
+// ANCHOR: guard
 async fn require_token(req: &mut Request, _res: &mut Res) -> Result {
     if req.query("token").as_deref() == Some("secret") {
         Ok(())
@@ -85,6 +88,7 @@ async fn require_token(req: &mut Request, _res: &mut Res) -> Result {
         abort(401)
     }
 }
+// ANCHOR_END: guard
 
 fn app(gone: &Arc<Notify>) -> App {
     App::new()
@@ -317,6 +321,7 @@ async fn hooks_can_refuse_the_upgrade_and_plain_gets_still_work() {
     assert_eq!(res.header("sec-websocket-version"), Some("13"));
 }
 
+// ANCHOR: test_client
 #[tokio::test]
 async fn the_test_client_speaks_websocket_in_process() {
     let gone = Arc::new(Notify::new());
@@ -340,6 +345,7 @@ async fn the_test_client_speaks_websocket_in_process() {
         .expect_err("refused");
     assert_eq!(refused.status(), 401);
 }
+// ANCHOR_END: test_client
 
 #[tokio::test]
 async fn shutdown_closes_open_sockets_with_1001() {
