@@ -14,4 +14,5 @@ mod server;
 mod state;
 mod streaming;
 mod testing;
+mod tower;
 mod views;

@@ -286,7 +286,7 @@ impl App {
     /// panicking.
     pub fn try_mount(mut self, prefix: &str, router: Router) -> Result<Self, RouteError> {
         let mut routes = Vec::new();
-        router.flatten(prefix, &Hooks::default(), &mut routes);
+        router.flatten(prefix, &Hooks::default(), &mut routes)?;
         for (path, view, hooks) in routes {
             self.shared_mut().routes.insert(&path, view, hooks)?;
         }
@@ -436,7 +436,8 @@ impl App {
     /// The key that signs session cookies (see [`Request::session`]): at least 64
     /// bytes of secret randomness, the same for every process serving the app, kept out
     /// of the source (read it from the environment or a secrets store). Generate one
-    /// with `bocata::cookie::Key::generate()` or `openssl rand -base64 64`.
+    /// with `bocata::cookie::Key::generate()` (its `master()` bytes), or
+    /// `openssl rand -hex 64` (the 128 characters are the key).
     ///
     /// # Panics
     ///

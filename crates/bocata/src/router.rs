@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::hooks::{BeforeHook, Hooks};
-use crate::routing::Target;
+use crate::routing::{RouteError, Target};
 use crate::view::ErasedView;
 use crate::{Handler, View};
 
@@ -91,21 +91,26 @@ impl Router {
         prefix: &str,
         outer: &Hooks,
         out: &mut Vec<(String, Target, Hooks)>,
-    ) {
+    ) -> Result<(), RouteError> {
         let prefix = prefix.trim_end_matches('/');
         let hooks = outer.around(&self.hooks);
         for (path, view) in self.routes {
-            out.push((join(prefix, &path), Target::View(view), hooks.clone()));
+            out.push((join(prefix, &path)?, Target::View(view), hooks.clone()));
         }
         for (inner, router) in self.mounts {
-            router.flatten(&join(prefix, &inner), &hooks, out);
+            router.flatten(&join(prefix, &inner)?, &hooks, out)?;
         }
+        Ok(())
     }
 }
 
-/// `prefix` (without a trailing slash) followed by `path`.
-fn join(prefix: &str, path: &str) -> String {
-    format!("{prefix}{path}")
+/// `prefix` (without a trailing slash) followed by `path`, which must start with `/`
+/// (so `users` under `/admin` is an error, not `/adminusers`).
+fn join(prefix: &str, path: &str) -> Result<String, RouteError> {
+    if !path.starts_with('/') {
+        return Err(RouteError::NoLeadingSlash(path.to_owned()));
+    }
+    Ok(format!("{prefix}{path}"))
 }
 
 impl std::fmt::Debug for Router {

@@ -1,5 +1,5 @@
 //! Background tasks: work scheduled by a view to run once its response has been sent
-//! (Responder's `resp.background`, Falcon's `resp.schedule`).
+//! (Falcon's `resp.schedule`).
 
 use std::fmt::Display;
 use std::panic::AssertUnwindSafe;

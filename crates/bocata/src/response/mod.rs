@@ -465,7 +465,7 @@ impl Res {
 
     /// Runs `task` once the response has been sent: it never delays the response, and a
     /// panic in it, or the error it returns, is logged without touching the server.
-    /// Responder's `resp.background`, Falcon's `resp.schedule`. Tasks are dropped,
+    /// Falcon's `resp.schedule`. Tasks are dropped,
     /// unrun, if the view fails instead of answering.
     ///
     /// ```
@@ -712,7 +712,7 @@ impl Res {
     }
 
     /// Redirects to `target` only if it is a path on this site, for targets taken from
-    /// the request (`?next=/account`), like Responder's `allow_external=False`.
+    /// the request (`?next=/account`).
     ///
     /// A target that could lead elsewhere (an absolute URL, `//host`, `/\\host`, a
     /// backslash or a control character anywhere) is refused with a

@@ -1,0 +1,403 @@
+//! Chapter "Uploads": streaming `multipart/form-data` fields, saving files to disk chunk
+//! by chunk, limits, bad input, and curl.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bocata::request::multipart::{Field, MultipartLimits};
+use bocata::testing::TestClient;
+use bocata::{App, Request, Res, Result};
+use bocata_tests::{Fixture, Running, pattern};
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+
+// ANCHOR: inspect
+/// `POST /inspect`: describes each field as it arrives, keeping none of the files.
+async fn inspect(req: &Request, res: &mut Res) -> Result {
+    let mut form = req.multipart()?;
+    let mut report = Vec::new();
+    while let Some(mut field) = form.next_field().await? {
+        let name = field.name().unwrap_or("").to_owned();
+        match field.file_name().map(str::to_owned) {
+            // A file: read it chunk by chunk, as it comes off the network.
+            Some(file_name) => {
+                let kind = field.content_type().unwrap_or("no type").to_owned();
+                let mut size = 0;
+                while let Some(chunk) = field.chunk().await? {
+                    size += chunk.len();
+                }
+                report.push(format!("{name}: {file_name:?} ({kind}), {size} bytes"));
+            }
+            // A plain form value: small, so read it whole.
+            None => {
+                let value = field.text().await?;
+                report.push(format!("{name} = {value:?}"));
+            }
+        }
+    }
+    res.text(report.join("\n"));
+    Ok(())
+}
+// ANCHOR_END: inspect
+
+// ANCHOR: save
+/// `POST /photos`: a form with a `title` and one or more `photo` files, saved to `dir`.
+struct Photos {
+    dir: PathBuf,
+    /// Numbers the stored files. A real app would use a database id or a random UUID.
+    next: AtomicU64,
+}
+
+#[bocata::view]
+impl Photos {
+    async fn on_post(&self, req: &Request, res: &mut Res) -> Result {
+        let mut form = req.multipart()?;
+        let mut title = String::new();
+        let mut saved = Vec::new();
+        while let Some(mut field) = form.next_field().await? {
+            match field.name() {
+                Some("title") => title = field.text().await?,
+                Some("photo") => {
+                    // The client's file name is a label to show, never a path.
+                    let label = field.file_name().unwrap_or("unnamed").to_owned();
+                    let stored = format!("photo-{}", self.next.fetch_add(1, Ordering::Relaxed));
+                    let bytes = save(&mut field, &self.dir.join(&stored)).await?;
+                    saved.push(json!({ "name": label, "stored": stored, "bytes": bytes }));
+                }
+                // Any other field is skipped: the next `next_field` passes over its data.
+                _ => {}
+            }
+        }
+        res.status(201)
+            .json(&json!({ "title": title, "photos": saved }));
+        Ok(())
+    }
+}
+
+/// Writes `field` to a new file at `path`, one chunk at a time. If the upload fails
+/// midway (over a limit, a client gone), the partial file is removed.
+async fn save(field: &mut Field, path: &Path) -> Result<u64> {
+    let written = write_chunks(field, path).await;
+    if written.is_err() {
+        tokio::fs::remove_file(path).await.ok();
+    }
+    written
+}
+
+async fn write_chunks(field: &mut Field, path: &Path) -> Result<u64> {
+    // `create_new` refuses to replace a file that is already there.
+    let mut file = tokio::fs::File::create_new(path).await?;
+    let mut size = 0;
+    while let Some(chunk) = field.chunk().await? {
+        file.write_all(&chunk).await?;
+        size += chunk.len() as u64;
+    }
+    file.flush().await?;
+    Ok(size)
+}
+// ANCHOR_END: save
+
+// ANCHOR: limits
+fn app(upload_dir: PathBuf) -> App {
+    App::new()
+        .route("/inspect", bocata::post(inspect))
+        .route(
+            "/photos",
+            Photos {
+                dir: upload_dir,
+                next: AtomicU64::new(1),
+            },
+        )
+        // Uploads: up to 2 MiB a file, 5 MiB a request.
+        .multipart_limits(MultipartLimits {
+            field: 2 * 1024 * 1024,
+            total: 5 * 1024 * 1024,
+        })
+        // JSON and form bodies: up to 64 KiB. It does not apply to uploads.
+        .body_limit(64 * 1024)
+}
+// ANCHOR_END: limits
+
+// ANCHOR: test_form
+const BOUNDARY: &str = "guide-boundary";
+const MULTIPART: &str = "multipart/form-data; boundary=guide-boundary";
+
+/// One part of a test form: its name, its file name if it is a file, its data.
+type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
+
+/// A `multipart/form-data` body as a browser would send it.
+fn form(parts: &[Part<'_>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, file_name, data) in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        let head = match file_name {
+            Some(file_name) => format!(
+                "content-disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
+                 content-type: image/jpeg\r\n\r\n"
+            ),
+            None => format!("content-disposition: form-data; name=\"{name}\"\r\n\r\n"),
+        };
+        body.extend_from_slice(head.as_bytes());
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+// ANCHOR_END: test_form
+
+/// The files in `dir`, sorted, with their contents.
+fn stored(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("the upload folder")
+        .map(|entry| {
+            let path = entry.expect("an entry").path();
+            let name = path
+                .file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read(&path).expect("a readable file"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn uploads() -> (Fixture, TestClient) {
+    let fixture = Fixture::new("guide-uploads");
+    std::fs::create_dir_all(fixture.path("uploads")).expect("the upload folder");
+    let client = TestClient::new(app(fixture.path("uploads")));
+    (fixture, client)
+}
+
+// ANCHOR: test_upload
+#[tokio::test]
+async fn fields_arrive_in_order_and_files_are_streamed() {
+    let (_fixture, client) = uploads();
+    let photo = pattern(300_000);
+    let res = client
+        .post("/inspect")
+        .header("content-type", MULTIPART)
+        .body(form(&[
+            ("title", None, "Día de playa".as_bytes()),
+            ("photo", Some("beach.jpg"), &photo),
+            ("tags", None, b"sea,sun"),
+        ]))
+        .send()
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text());
+    assert_eq!(
+        res.text(),
+        "title = \"Día de playa\"\nphoto: \"beach.jpg\" (image/jpeg), 300000 bytes\ntags = \"sea,sun\""
+    );
+}
+
+// ANCHOR_END: test_upload
+
+#[tokio::test]
+async fn photos_are_saved_under_names_the_server_chooses() {
+    let (fixture, client) = uploads();
+    let beach = pattern(1_500_000);
+    let sneaky = b"not where you think".to_vec();
+    let res = client
+        .post("/photos")
+        .header("content-type", MULTIPART)
+        .body(form(&[
+            ("title", None, b"Holiday"),
+            ("comment", None, b"skipped"),
+            ("photo", Some("beach.jpg"), &beach),
+            ("photo", Some("../../escape.jpg"), &sneaky),
+        ]))
+        .send()
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text());
+    assert_eq!(
+        res.json::<serde_json::Value>(),
+        json!({
+            "title": "Holiday",
+            "photos": [
+                { "name": "beach.jpg", "stored": "photo-1", "bytes": 1_500_000 },
+                { "name": "../../escape.jpg", "stored": "photo-2", "bytes": sneaky.len() },
+            ]
+        })
+    );
+    assert_eq!(
+        stored(&fixture.path("uploads")),
+        vec![
+            ("photo-1".to_owned(), beach),
+            ("photo-2".to_owned(), sneaky)
+        ]
+    );
+    assert!(!fixture.path("escape.jpg").exists());
+    assert!(!fixture.dir.join("../escape.jpg").exists());
+}
+
+#[tokio::test]
+async fn body_limit_does_not_apply_to_uploads() {
+    let (_fixture, client) = uploads();
+    // 1.5 MiB, far over the 64 KiB body limit, within the upload limits.
+    let photo = pattern(1_500_000);
+    let res = client
+        .post("/inspect")
+        .header("content-type", MULTIPART)
+        .body(form(&[("photo", Some("big.jpg"), &photo)]))
+        .send()
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text());
+
+    // A JSON body of 100 KiB is over it.
+    #[derive(serde::Deserialize)]
+    struct Anything {}
+    async fn json_view(req: &Request, res: &mut Res) -> Result {
+        let _: Anything = req.json().await?;
+        res.text("read");
+        Ok(())
+    }
+    let fixture = Fixture::new("guide-uploads-json");
+    let client =
+        TestClient::new(app(fixture.path("uploads")).route("/json", bocata::post(json_view)));
+    let res = client
+        .post("/json")
+        .json(&json!({ "padding": "x".repeat(100 * 1024) }))
+        .send()
+        .await;
+    assert_eq!(res.status(), 413);
+}
+
+#[tokio::test]
+async fn over_a_limit_is_a_413_and_the_partial_file_is_removed() {
+    let (fixture, client) = uploads();
+    let too_big = pattern(2 * 1024 * 1024 + 1);
+    let res = client
+        .post("/photos")
+        .header("content-type", MULTIPART)
+        .body(form(&[
+            ("title", None, b"One"),
+            ("photo", Some("huge.jpg"), &too_big),
+        ]))
+        .send()
+        .await;
+    assert_eq!(res.status(), 413, "{}", res.text());
+    assert_eq!(
+        res.text(),
+        "413 Payload Too Large: invalid upload: field \"photo\" exceeded the size limit: 2097152 bytes\n"
+    );
+    assert_eq!(
+        stored(&fixture.path("uploads")),
+        vec![],
+        "nothing half-written"
+    );
+
+    // Three photos of 1.9 MiB: each is under the field limit, together over the total.
+    let photo = pattern(1_900_000);
+    let res = client
+        .post("/photos")
+        .header("content-type", MULTIPART)
+        .body(form(&[
+            ("photo", Some("a.jpg"), &photo),
+            ("photo", Some("b.jpg"), &photo),
+            ("photo", Some("c.jpg"), &photo),
+        ]))
+        .send()
+        .await;
+    assert_eq!(res.status(), 413, "{}", res.text());
+    assert_eq!(
+        res.text(),
+        "413 Payload Too Large: invalid upload: stream size exceeded limit: 5242880 bytes\n"
+    );
+    // The limit is noticed as the body arrives, so how many photos were saved before it
+    // depends on how the body was cut into chunks. None is left half-written.
+    let files = stored(&fixture.path("uploads"));
+    assert!(files.len() < 3, "{} files", files.len());
+    assert!(files.iter().all(|(_, data)| data == &photo));
+}
+
+#[tokio::test]
+async fn bad_input_is_a_clear_4xx() {
+    let (_fixture, client) = uploads();
+    let truncated = format!(
+        "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n\r\nhalf a pho"
+    );
+    let cases: [(&str, Vec<u8>, u16, &str); 4] = [
+        (
+            "application/json",
+            b"{}".to_vec(),
+            415,
+            "415 Unsupported Media Type: expected a request with `Content-Type: multipart/form-data`",
+        ),
+        (
+            "multipart/form-data",
+            form(&[("title", None, b"x")]),
+            400,
+            "400 Bad Request: invalid multipart request: ",
+        ),
+        (
+            MULTIPART,
+            truncated.into_bytes(),
+            400,
+            "400 Bad Request: invalid upload: ",
+        ),
+        (
+            MULTIPART,
+            form(&[("title", None, b"\xff\xfe")]),
+            400,
+            "400 Bad Request: a multipart field is not valid UTF-8",
+        ),
+    ];
+    for (content_type, body, status, message) in cases {
+        let res = client
+            .post("/inspect")
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await;
+        assert_eq!(res.status(), status, "{content_type}: {}", res.text());
+        assert!(
+            res.text().starts_with(message),
+            "{content_type}: {}",
+            res.text()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn curl_uploads_a_photo() {
+    let fixture = Fixture::new("guide-uploads-curl");
+    std::fs::create_dir_all(fixture.path("uploads")).expect("the upload folder");
+    let photo = pattern(1_048_576);
+    fixture.file("beach.jpg", &photo);
+    let server = Running::start(app(fixture.path("uploads"))).await;
+    let curl = |path: &str| {
+        let url = format!("http://{}{path}", server.addr);
+        let dir = fixture.dir.clone();
+        tokio::task::spawn_blocking(move || {
+            Command::new("curl")
+                .args(["--silent", "--show-error", "--max-time", "60"])
+                .args(["-F", "title=Holiday", "-F", "photo=@beach.jpg"])
+                .arg(url)
+                .current_dir(dir)
+                .output()
+                .expect("curl is installed")
+        })
+    };
+    let output = curl("/photos").await.expect("curl ran");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        r#"{"photos":[{"bytes":1048576,"name":"beach.jpg","stored":"photo-1"}],"title":"Holiday"}"#
+    );
+    // curl gives the file the type of its extension.
+    let output = curl("/inspect").await.expect("curl ran");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "title = \"Holiday\"\nphoto: \"beach.jpg\" (image/jpeg), 1048576 bytes"
+    );
+    assert_eq!(
+        stored(&fixture.path("uploads")),
+        vec![("photo-1".to_owned(), photo)]
+    );
+    server.shutdown().await.expect("a clean shutdown");
+}
