@@ -185,6 +185,21 @@ async fn sessions_without_a_key_are_a_clear_500() {
 }
 
 #[test]
+fn configuring_sessions_without_a_key_fails_before_serving() {
+    let app = App::new()
+        .session_config(SessionConfig::new().secure(true))
+        .route("/visit", bocata::get(visit));
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| TestClient::new(app)))
+        .expect_err("refused");
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .expect("a message");
+    assert!(message.contains("no secret key"), "{message}");
+}
+
+#[test]
 fn a_short_key_fails_when_the_app_is_built() {
     let panic = std::panic::catch_unwind(|| App::new().secret_key(b"too short"))
         .expect_err("a short key is refused");

@@ -458,10 +458,27 @@ impl App {
 
     /// How the session cookie is set (name, `Secure`, `SameSite`, `Max-Age`). Default:
     /// [`SessionConfig::new`].
+    ///
+    /// An app that configures sessions must have a [`secret_key`](App::secret_key):
+    /// without one it refuses to start (in [`Server`] and in the
+    /// [`TestClient`](crate::testing::TestClient)) rather than fail at the first
+    /// request that uses a session.
     #[must_use]
     pub fn session_config(mut self, config: SessionConfig) -> Self {
-        self.shared_mut().sessions.config = config;
+        let sessions = &mut self.shared_mut().sessions;
+        sessions.config = config;
+        sessions.configured = true;
         self
+    }
+
+    /// Checks what can only be checked once the app is complete: called when it starts
+    /// serving.
+    ///
+    /// # Panics
+    ///
+    /// When the app configured sessions without a secret key.
+    pub(crate) fn check(&self) {
+        self.shared.sessions.check();
     }
 
     /// How long a client may take to accept each chunk of a streamed body

@@ -54,7 +54,12 @@ pub struct TestClient {
 
 impl TestClient {
     /// A client for `app`, with an empty cookie jar.
+    ///
+    /// # Panics
+    ///
+    /// When the app is incomplete, as [`Server::serve`](crate::Server::serve) would.
     pub fn new(app: App) -> Self {
+        app.check();
         Self {
             app,
             jar: Mutex::new(Jar::default()),
