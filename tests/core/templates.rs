@@ -57,7 +57,7 @@ fn site() -> Fixture {
         concat!(
             "{% extends \"base.html\" %}{% block title %}{{ title }}{% endblock %}",
             "{% block body %}<ul>{% for item in items %}<li>{{ item }}</li>{% endfor %}</ul>",
-            "<a href=\"{{ url_for(name=\"post\", slug=\"hello world\") }}\">post</a>{% endblock %}"
+            "<a href=\"{{ url_for(view=\"post\", slug=\"hello world\") }}\">post</a>{% endblock %}"
         ),
     );
     fixture.file("templates/emails/welcome.txt", "Welcome, {{ name }} & co!");
@@ -76,13 +76,13 @@ fn app(fixture: &Fixture) -> App {
 #[tokio::test]
 async fn html_templates_render_escaped_with_links_to_views() {
     let fixture = site();
-    let client = TestClient::new(app(&fixture));
+    let client = TestClient::new(app(&fixture).debug(true));
     let res = client
         .get("/list")
         .query(&[("title", "A & <B>")])
         .send()
         .await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 200, "{}", res.text());
     assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
     assert_eq!(
         res.text(),

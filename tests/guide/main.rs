@@ -13,6 +13,8 @@ mod responses;
 mod server;
 mod state;
 mod streaming;
+mod templates;
 mod testing;
 mod tower;
+mod uploads;
 mod views;

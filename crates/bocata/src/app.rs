@@ -549,7 +549,7 @@ impl App {
     }
 
     /// Debug mode: error pages show the cause of server errors (the error chain, the
-    /// panic message). Never turn it on in production. Default: off.
+    /// panic message), and templates are reloaded from disk before each render. Never turn it on in production. Default: off.
     #[must_use]
     pub fn debug(mut self, on: bool) -> Self {
         self.shared_mut().debug = on;

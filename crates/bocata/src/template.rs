@@ -6,7 +6,7 @@
 //! mode templates are reloaded from disk before each render, so edits show at once.
 //!
 //! Templates can link to views with `url_for`, which knows the routes:
-//! `{{ url_for(name="Post", slug=post.slug) }}` is the path of the view named `Post`
+//! `{{ url_for(view="Post", slug=post.slug) }}` is the path of the view named `Post`
 //! (see [`View::name`](crate::View::name)) with its parameters filled in.
 
 use std::collections::HashMap;
@@ -65,6 +65,12 @@ impl Templates {
     /// Loads every file under `dir` (any depth) as a template named by its path
     /// relative to `dir` (`emails/welcome.html`).
     pub(crate) fn load(dir: &Path) -> std::result::Result<Self, TemplateError> {
+        if !dir.is_dir() {
+            return Err(TemplateError::Load {
+                dir: dir.display().to_string(),
+                error: "it is not a folder".to_owned(),
+            });
+        }
         let glob = format!("{}/**/*", dir.display());
         let loaded = Tera::new(&glob).map_err(|e| TemplateError::Load {
             dir: dir.display().to_string(),
@@ -137,16 +143,16 @@ pub(crate) fn content_type(name: &str) -> HeaderValue {
     crate::response::guess_type(Path::new(name))
 }
 
-/// The `url_for(name=…, param=…)` function of templates.
+/// The `url_for(view=…, param=…)` function of templates.
 fn url_for(routes: Routes) -> impl tera::Function {
     move |args: &HashMap<String, tera::Value>| -> tera::Result<tera::Value> {
-        let name = match args.get("name") {
+        let name = match args.get("view") {
             Some(tera::Value::String(name)) => name.clone(),
-            _ => return Err("url_for needs a `name` argument: url_for(name=\"View\", …)".into()),
+            _ => return Err("url_for needs a `view` argument: url_for(view=\"View\", …)".into()),
         };
         let values: Vec<(&str, String)> = args
             .iter()
-            .filter(|(k, _)| k.as_str() != "name")
+            .filter(|(k, _)| k.as_str() != "view")
             .map(|(k, v)| {
                 let text = match v {
                     tera::Value::String(s) => s.clone(),

@@ -54,7 +54,8 @@ pub struct Field {
 }
 
 impl Request {
-    /// The body as `multipart/form-data`, read field by field.
+    /// The body as `multipart/form-data`, read field by field. The body can be read
+    /// this way once; a second call is a 500.
     ///
     /// # Errors
     ///
@@ -163,11 +164,17 @@ impl Field {
     }
 }
 
-/// The answer to a multer error: 413 for the limits, 400 for the rest.
+/// The answer to a multer error: 413 for the limits, 500 for a field kept alive while
+/// asking for the next one (a bug in the view), 400 for the rest.
 fn upload_error(error: &multer::Error) -> Error {
     let status = match error {
         multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
             StatusCode::PAYLOAD_TOO_LARGE
+        }
+        multer::Error::LockFailure => {
+            return Error::internal(format!(
+                "a multipart field was still in use when the next was asked for: {error}"
+            ));
         }
         _ => StatusCode::BAD_REQUEST,
     };

@@ -375,7 +375,8 @@ impl Res {
 
     /// Renders the template `name` (from [`App::templates`](crate::App::templates))
     /// with `context`: any `Serialize` value that is a map (a struct, a
-    /// `serde_json::json!({…})`, a `tera::Context`). `Content-Type` comes from the
+    /// `serde_json::json!({…})`; for a [`Context`](crate::template::Context) built key
+    /// by key, see [`template_with`](Self::template_with)). `Content-Type` comes from the
     /// template's extension (`text/html; charset=utf-8` for `.html`).
     ///
     /// A missing template, a render error (an undefined variable, say) or a context that
