@@ -7,6 +7,7 @@ mod errors;
 mod files;
 mod files_wire;
 mod hooks;
+mod hostile;
 mod logging;
 mod macro_errors;
 mod redirects;

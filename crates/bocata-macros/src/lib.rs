@@ -19,7 +19,7 @@ const VIEW_METHODS: [(&str, &str); 6] = [
 ];
 
 /// Other `View` methods a view may define in the same block.
-const VIEW_ITEMS: [&str; 2] = ["name", "websocket_protocols"];
+const VIEW_ITEMS: [&str; 3] = ["body_limit", "name", "websocket_protocols"];
 
 /// Turns an `impl` block of `on_get`, `on_post`, … methods into a `bocata::View`.
 ///

@@ -36,6 +36,9 @@ use crate::{Error, Handler, Request, Res, Router, View};
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
+/// The default [`App::body_timeout`]: 30 seconds.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The default [`App::chunk_timeout`]: 30 seconds.
 pub const DEFAULT_CHUNK_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -85,6 +88,7 @@ impl std::fmt::Debug for App {
 pub(crate) struct Shared {
     pub(crate) routes: Routes,
     pub(crate) body_limit: usize,
+    pub(crate) body_timeout: Option<Duration>,
     pub(crate) stream_timeouts: StreamTimeouts,
     pub(crate) state: StateMap,
     hooks: Hooks,
@@ -105,6 +109,7 @@ impl Default for Shared {
         Self {
             routes: Routes::default(),
             body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             stream_timeouts: StreamTimeouts {
                 chunk: Some(DEFAULT_CHUNK_TIMEOUT),
                 complete: None,
@@ -344,7 +349,8 @@ impl App {
 
     /// The largest request body, in bytes, that [`Request::bytes`] and the readers built
     /// on it accept; a larger one is a `413 Payload Too Large`, refused without reading
-    /// the rest. Default: 1 MiB ([`DEFAULT_BODY_LIMIT`]).
+    /// the rest. A view can set its own with [`View::body_limit`]. Default: 1 MiB
+    /// ([`DEFAULT_BODY_LIMIT`]).
     #[must_use]
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.shared_mut().body_limit = bytes;
@@ -545,6 +551,16 @@ impl App {
         let catchers = &mut self.shared_mut().catchers;
         catchers.retain(|(s, _)| *s != status);
         catchers.push((status, Arc::new(handler)));
+        self
+    }
+
+    /// How long a request body may take to arrive once a reader asks for it
+    /// ([`Request::bytes`] and the readers built on it); a client that sends it too
+    /// slowly gets a `408 Request Timeout`. `None` disables it. Default: 30 seconds
+    /// ([`DEFAULT_BODY_TIMEOUT`]).
+    #[must_use]
+    pub fn body_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.shared_mut().body_timeout = timeout.into().filter(|t| !t.is_zero());
         self
     }
 

@@ -1,6 +1,7 @@
 //! The request body: read lazily, at most once, within a size limit, then kept.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use axum_core::body::Body;
 use bytes::Bytes;
@@ -18,6 +19,8 @@ pub(crate) enum BodyError {
     TooLarge { limit: usize },
     #[error("failed to read the request body: {0}")]
     Read(String),
+    #[error("the request body took longer than {0:?} to arrive")]
+    TimedOut(Duration),
 }
 
 impl BodyError {
@@ -25,6 +28,7 @@ impl BodyError {
         let status = match self {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Read(_) => StatusCode::BAD_REQUEST,
+            Self::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
         };
         Error::new(status, self.to_string())
     }
@@ -35,14 +39,17 @@ pub(crate) struct LazyBody {
     source: Mutex<Option<Body>>,
     read: OnceCell<Result<Bytes, BodyError>>,
     limit: usize,
+    timeout: Option<Duration>,
 }
 
 impl LazyBody {
-    pub(crate) fn new(body: Body, limit: usize) -> Self {
+    /// A body read within `limit` bytes and, if set, `timeout`.
+    pub(crate) fn new(body: Body, limit: usize, timeout: Option<Duration>) -> Self {
         Self {
             source: Mutex::new(Some(body)),
             read: OnceCell::new(),
             limit,
+            timeout,
         }
     }
 
@@ -81,7 +88,15 @@ impl LazyBody {
                     .lock()
                     .map_or(None, |mut source| source.take())
                     .unwrap_or_default();
-                match Limited::new(body, self.limit).collect().await {
+                let collect = Limited::new(body, self.limit).collect();
+                let collected = match self.timeout {
+                    Some(timeout) => match tokio::time::timeout(timeout, collect).await {
+                        Ok(collected) => collected,
+                        Err(_) => return Err(BodyError::TimedOut(timeout)),
+                    },
+                    None => collect.await,
+                };
+                match collected {
                     Ok(collected) => Ok(collected.to_bytes()),
                     Err(e) if e.is::<LengthLimitError>() => {
                         Err(BodyError::TooLarge { limit: self.limit })
@@ -180,7 +195,7 @@ mod tests {
 
     #[tokio::test]
     async fn declared_length_over_the_limit_is_refused_without_reading() {
-        let body = LazyBody::new(Body::from("0123456789"), 4);
+        let body = LazyBody::new(Body::from("0123456789"), 4, None);
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("10"));
         let err = body.bytes(&headers).await.unwrap_err();
@@ -195,10 +210,10 @@ mod tests {
 
     #[tokio::test]
     async fn undeclared_length_is_cut_at_the_limit() {
-        let body = LazyBody::new(Body::from("0123456789"), 4);
+        let body = LazyBody::new(Body::from("0123456789"), 4, None);
         let err = body.bytes(&HeaderMap::new()).await.unwrap_err();
         assert_eq!(err.status(), 413);
-        let fits = LazyBody::new(Body::from("0123"), 4);
+        let fits = LazyBody::new(Body::from("0123"), 4, None);
         assert_eq!(fits.bytes(&HeaderMap::new()).await.unwrap(), "0123");
         assert_eq!(fits.bytes(&HeaderMap::new()).await.unwrap(), "0123");
     }

@@ -54,7 +54,14 @@ impl Request {
         connection: Option<Connection>,
     ) -> Self {
         Self {
-            body: LazyBody::new(body, app.body_limit),
+            body: LazyBody::new(
+                body,
+                app.routes
+                    .endpoint(endpoint)
+                    .body_limit
+                    .unwrap_or(app.body_limit),
+                app.body_timeout,
+            ),
             head,
             app,
             endpoint,

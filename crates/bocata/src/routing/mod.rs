@@ -70,6 +70,8 @@ pub(crate) struct Endpoint {
     param_names: Box<[Box<str>]>,
     /// The hooks of the routers the route was mounted through.
     pub(crate) hooks: Hooks,
+    /// The view's own body limit, if it has one.
+    pub(crate) body_limit: Option<usize>,
 }
 
 /// The byte ranges of a matched path's parameter values, in pattern order.
@@ -114,9 +116,9 @@ impl Routes {
                     reason: other.to_string(),
                 },
             })?;
-        let methods = match &target {
-            Target::View(view) => view.methods(),
-            Target::Service { .. } => Methods::EMPTY,
+        let (methods, body_limit) = match &target {
+            Target::View(view) => (view.methods(), view.body_limit()),
+            Target::Service { .. } => (Methods::EMPTY, None),
         };
         self.endpoints.push(Endpoint {
             pattern: pattern.into(),
@@ -125,6 +127,7 @@ impl Routes {
             target,
             param_names: param_names(pattern),
             hooks,
+            body_limit,
         });
         Ok(())
     }

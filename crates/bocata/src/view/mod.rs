@@ -118,6 +118,31 @@ pub trait View: Send + Sync + 'static {
         not_implemented_for(req.method())
     }
 
+    /// The largest request body this view accepts, in bytes, if not the app's
+    /// ([`App::body_limit`](crate::App::body_limit)): more for an upload endpoint, less
+    /// for a login form. Default: the app's.
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// struct Import;
+    ///
+    /// #[bocata::view]
+    /// impl Import {
+    ///     fn body_limit(&self) -> Option<usize> {
+    ///         Some(50 * 1024 * 1024)
+    ///     }
+    ///
+    ///     async fn on_post(&self, req: &Request, res: &mut Res) -> Result {
+    ///         let csv = req.bytes().await?;
+    ///         res.text(format!("{} bytes imported", csv.len()));
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn body_limit(&self) -> Option<usize> {
+        None
+    }
+
     /// The WebSocket subprotocols this view speaks; the first one the client offers
     /// is chosen. Default: none.
     fn websocket_protocols(&self) -> &[&'static str] {
@@ -144,6 +169,8 @@ pub(crate) trait ErasedView: Send + Sync + 'static {
     fn name(&self) -> Cow<'static, str>;
 
     fn view_type(&self) -> TypeId;
+
+    fn body_limit(&self) -> Option<usize>;
 
     fn call<'a>(
         &'a self,
@@ -174,6 +201,10 @@ impl<V: View> ErasedView for V {
 
     fn view_type(&self) -> TypeId {
         TypeId::of::<V>()
+    }
+
+    fn body_limit(&self) -> Option<usize> {
+        View::body_limit(self)
     }
 
     #[cfg(feature = "websocket")]

@@ -1,9 +1,13 @@
-//! The HTTP server: accept loop, HTTP/1.1 and HTTP/2 on one port, graceful shutdown.
+//! The HTTP server: accept loop, HTTP/1.1 and HTTP/2 on one port, connection limits,
+//! graceful shutdown.
+
+mod idle;
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum_core::body::Body;
@@ -11,12 +15,14 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 #[cfg(feature = "websocket")]
 use tokio_util::task::TaskTracker;
 
+use self::idle::{Activity, Tracked};
 use crate::App;
 
 /// How long WebSockets get to close after the grace period.
@@ -53,6 +59,33 @@ pub struct Server {
     app: App,
     grace_period: Duration,
     signal: Option<Signal>,
+    limits: Limits,
+}
+
+/// The connection limits of a [`Server`]; each setter documents its default.
+#[derive(Clone, Debug)]
+struct Limits {
+    header_read_timeout: Duration,
+    keep_alive_timeout: Duration,
+    max_header_size: usize,
+    max_headers: usize,
+    max_connections: usize,
+    http2_max_concurrent_streams: u32,
+    reuse_port: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            keep_alive_timeout: Duration::from_secs(75),
+            max_header_size: 16 * 1024,
+            max_headers: 100,
+            max_connections: 10_000,
+            http2_max_concurrent_streams: 256,
+            reuse_port: false,
+        }
+    }
 }
 
 impl std::fmt::Debug for Server {
@@ -60,6 +93,7 @@ impl std::fmt::Debug for Server {
         f.debug_struct("Server")
             .field("app", &self.app)
             .field("grace_period", &self.grace_period)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -71,7 +105,65 @@ impl Server {
             app,
             grace_period: DEFAULT_GRACE_PERIOD,
             signal: None,
+            limits: Limits::default(),
         }
+    }
+
+    /// How long a client has to send a complete request head on a new connection; one
+    /// that sends nothing, or sends its head a byte at a time (slowloris), is
+    /// disconnected. Default: 10 seconds.
+    #[must_use]
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a keep-alive connection may sit without a request in flight before it
+    /// is closed; the next request's head must be complete within it. Default: 75
+    /// seconds.
+    #[must_use]
+    pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.keep_alive_timeout = timeout;
+        self
+    }
+
+    /// The largest request head, in bytes (at least 8192); a larger one is answered
+    /// `431 Request Header Fields Too Large`. Default: 16 KiB.
+    #[must_use]
+    pub fn max_header_size(mut self, bytes: usize) -> Self {
+        self.limits.max_header_size = bytes.max(8192);
+        self
+    }
+
+    /// The most header fields a request may have; more is a `431`. Default: 100.
+    #[must_use]
+    pub fn max_headers(mut self, count: usize) -> Self {
+        self.limits.max_headers = count;
+        self
+    }
+
+    /// The most connections served at once; further ones wait in the listen backlog
+    /// until one closes (they are neither refused nor a crash). Default: 10 000.
+    #[must_use]
+    pub fn max_connections(mut self, count: usize) -> Self {
+        self.limits.max_connections = count.max(1);
+        self
+    }
+
+    /// The most concurrent streams on one HTTP/2 connection. Default: 256.
+    #[must_use]
+    pub fn http2_max_concurrent_streams(mut self, count: u32) -> Self {
+        self.limits.http2_max_concurrent_streams = count;
+        self
+    }
+
+    /// Binds with `SO_REUSEPORT` (Unix), so several processes can serve one port and
+    /// the kernel spreads connections between them. Used by [`run`](Self::run).
+    /// Default: off.
+    #[must_use]
+    pub fn reuse_port(mut self, on: bool) -> Self {
+        self.limits.reuse_port = on;
+        self
     }
 
     /// How long a graceful shutdown waits for requests in flight before closing their
@@ -118,7 +210,7 @@ impl Server {
                 )
             })?
             .collect();
-        let listener = TcpListener::bind(addrs.as_slice()).await.map_err(|e| {
+        let listener = bind(&addrs, self.limits.reuse_port).map_err(|e| {
             let addrs: Vec<String> = addrs.iter().map(ToString::to_string).collect();
             std::io::Error::new(
                 e.kind(),
@@ -143,15 +235,32 @@ impl Server {
         tracing::info!(target: "bocata::server", "listening on http://{local}");
         let mut signal = self.signal.unwrap_or_else(|| Box::pin(ctrl_c_or_sigterm()));
 
+        let limits = self.limits;
         let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder.http1().timer(TokioTimer::new());
-        builder.http2().timer(TokioTimer::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_header_size)
+            .max_headers(limits.max_headers);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(limits.http2_max_concurrent_streams)
+            .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
+        let permits = Arc::new(Semaphore::new(limits.max_connections));
         let graceful = GracefulShutdown::new();
         let mut connections = JoinSet::new();
         #[cfg(feature = "websocket")]
         let (sockets, tasks) = (CancellationToken::new(), TaskTracker::new());
 
         loop {
+            // At most `max_connections` at once: past that, wait here for one to close.
+            let permit = tokio::select! {
+                () = &mut signal => break,
+                permit = Arc::clone(&permits).acquire_owned() => permit,
+            };
+            let Ok(permit) = permit else { break };
             tokio::select! {
                 () = &mut signal => break,
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
@@ -169,18 +278,24 @@ impl Server {
                             tasks: tasks.clone(),
                         };
                         let close = info.close.clone();
+                        let activity = Activity::new();
+                        let watched = Arc::clone(&activity);
                         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
                             let app = app.clone();
                             let info = info.clone();
+                            let in_flight = watched.begin();
                             async move {
-                                Ok::<_, Infallible>(app.handle(request.map(Body::new), Some(info)).await)
+                                let response = app.handle(request.map(Body::new), Some(info)).await;
+                                Ok::<_, Infallible>(response.map(|body| Tracked::new(body, in_flight)))
                             }
                         });
                         let connection = builder
                             .serve_connection_with_upgrades(TokioIo::new(stream), service)
                             .into_owned();
                         let connection = graceful.watch(connection);
+                        let idle = idle::idle(activity, limits.header_read_timeout, limits.keep_alive_timeout);
                         connections.spawn(async move {
+                            let _permit = permit;
                             tokio::select! {
                                 ended = connection => if let Err(e) = ended {
                                     tracing::debug!(target: "bocata::server", %peer, "connection ended: {e}");
@@ -188,6 +303,9 @@ impl Server {
                                 // A streamed response ran out of time: dropping the
                                 // connection closes the socket.
                                 () = close.cancelled() => {}
+                                () = idle => {
+                                    tracing::debug!(target: "bocata::server", %peer, "closing a connection without a request in time");
+                                }
                             }
                         });
                     }
@@ -224,6 +342,28 @@ impl Server {
         close_websockets(&sockets, &tasks).await;
         Ok(())
     }
+}
+
+/// A listener on the first of `addrs` that binds, with `SO_REUSEPORT` if asked.
+fn bind(addrs: &[SocketAddr], reuse_port: bool) -> std::io::Result<TcpListener> {
+    let mut last = std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to bind");
+    for addr in addrs {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        }?;
+        socket.set_reuseaddr(true)?;
+        #[cfg(unix)]
+        socket.set_reuseport(reuse_port)?;
+        #[cfg(not(unix))]
+        let _ = reuse_port;
+        match socket.bind(*addr).and_then(|()| socket.listen(1024)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 /// Tells open WebSockets the server is going away, and waits a moment for them.

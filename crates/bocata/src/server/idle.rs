@@ -1,0 +1,174 @@
+//! Closing connections that hold the server without a request in flight: a client that
+//! never sends its first byte, one that sends its head a byte at a time (slowloris), and
+//! a keep-alive connection left idle. hyper has no idle timeout of its own, and the
+//! HTTP/2 preface sniff of hyper-util's auto builder has no timeout at all.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum_core::body::Body;
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// What a connection's watchdog knows: how many requests are in flight, and since
+/// when it has had none.
+#[derive(Debug)]
+pub(crate) struct Activity {
+    opened: Instant,
+    in_flight: AtomicUsize,
+    /// Milliseconds after `opened` at which the last request finished.
+    idle_since: AtomicU64,
+    served_any: AtomicBool,
+    changed: Notify,
+}
+
+impl Activity {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            opened: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(0),
+            served_any: AtomicBool::new(false),
+            changed: Notify::new(),
+        })
+    }
+
+    /// A request has arrived; the guard marks its end when dropped (with its response
+    /// body, or with the request if it is abandoned).
+    pub(crate) fn begin(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.served_any.store(true, Ordering::Release);
+        self.changed.notify_one();
+        InFlight(Arc::clone(self))
+    }
+
+    fn millis_since_open(&self) -> u64 {
+        u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// One request in flight on a connection.
+#[derive(Debug)]
+pub(crate) struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let activity = &self.0;
+        activity
+            .idle_since
+            .store(activity.millis_since_open(), Ordering::Release);
+        activity.in_flight.fetch_sub(1, Ordering::AcqRel);
+        activity.changed.notify_one();
+    }
+}
+
+/// Completes when the connection has been without a request for too long: `first`
+/// before its first request head has arrived, `between` after that.
+pub(crate) async fn idle(activity: Arc<Activity>, first: Duration, between: Duration) {
+    loop {
+        let changed = activity.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        if activity.in_flight.load(Ordering::Acquire) > 0 {
+            changed.await;
+            continue;
+        }
+        let since = activity.idle_since.load(Ordering::Acquire);
+        let limit = if activity.served_any.load(Ordering::Acquire) {
+            between
+        } else {
+            first
+        };
+        let deadline = activity.opened + Duration::from_millis(since) + limit;
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline) => {
+                let unchanged = activity.in_flight.load(Ordering::Acquire) == 0
+                    && activity.idle_since.load(Ordering::Acquire) == since;
+                if unchanged {
+                    return;
+                }
+            }
+            () = &mut changed => {}
+        }
+    }
+}
+
+/// A response body that keeps its request counted as in flight until it is dropped.
+pub(crate) struct Tracked {
+    inner: Body,
+    _in_flight: InFlight,
+}
+
+impl Tracked {
+    pub(crate) fn new(inner: Body, in_flight: InFlight) -> Self {
+        Self {
+            inner,
+            _in_flight: in_flight,
+        }
+    }
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = axum_core::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_request_and_the_gaps_between_have_their_own_limits() {
+        let activity = Activity::new();
+        let started = Instant::now();
+        idle(
+            Arc::clone(&activity),
+            Duration::from_secs(10),
+            Duration::from_secs(60),
+        )
+        .await;
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(10),
+            "no first request"
+        );
+
+        let activity = Activity::new();
+        let watch = tokio::spawn(idle(
+            Arc::clone(&activity),
+            Duration::from_secs(10),
+            Duration::from_secs(60),
+        ));
+        let request = activity.begin();
+        tokio::time::sleep(Duration::from_secs(500)).await;
+        assert!(!watch.is_finished(), "a request in flight is never idle");
+        drop(request);
+        let ended = Instant::now();
+        watch.await.expect("no panic");
+        assert_eq!(
+            ended.elapsed(),
+            Duration::from_secs(60),
+            "idle after a request"
+        );
+    }
+}

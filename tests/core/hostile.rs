@@ -1,0 +1,224 @@
+//! Hostile and broken clients over real sockets: slowloris, silent and idle
+//! connections, oversized and malformed heads, slow bodies, and a connection limit.
+
+use std::time::Duration;
+
+use bocata::{App, Request, Res, Result, Server};
+use bocata_tests::{Running, get, raw_exchange, read, within};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+async fn hello(_req: &Request, res: &mut Res) -> Result {
+    res.text("hello");
+    Ok(())
+}
+
+async fn echo(req: &Request, res: &mut Res) -> Result {
+    let body = req.bytes().await?;
+    res.content(body);
+    Ok(())
+}
+
+/// A view whose uploads may be larger than the app's limit.
+struct BigUploads;
+
+#[bocata::view]
+impl BigUploads {
+    fn body_limit(&self) -> Option<usize> {
+        Some(64 * 1024)
+    }
+
+    async fn on_post(&self, req: &Request, res: &mut Res) -> Result {
+        let body = req.bytes().await?;
+        res.text(body.len().to_string());
+        Ok(())
+    }
+}
+
+fn app() -> App {
+    App::new()
+        .route("/", bocata::get(hello))
+        .route("/echo", bocata::post(echo))
+        .route("/big", BigUploads)
+        .body_limit(1024)
+        .body_timeout(Duration::from_millis(300))
+}
+
+fn strict() -> Server {
+    Server::new(app())
+        .header_read_timeout(Duration::from_millis(500))
+        .keep_alive_timeout(Duration::from_millis(500))
+}
+
+/// Reads until the server closes the connection; whatever it sent on the way.
+async fn until_closed(stream: &mut TcpStream) -> String {
+    let mut seen = Vec::new();
+    let mut buffer = [0; 4096];
+    within("the server to close the connection", async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowloris_is_cut_off_while_others_are_served() {
+    let server = Running::start_with(strict()).await;
+    let mut slow = TcpStream::connect(server.addr).await.expect("connect");
+    let addr = server.addr;
+    // One byte of head at a time: the head is never complete in time.
+    let dribble = tokio::spawn(async move {
+        let head =
+            b"GET / HTTP/1.1\r\nhost: x\r\nx-slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+        for byte in head {
+            if slow.write_all(&[*byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        slow
+    });
+    let mut good = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        good.spawn(async move {
+            let stream = TcpStream::connect(addr).await.expect("connect");
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .expect("handshake");
+            tokio::spawn(connection);
+            let response = sender.send_request(get("/")).await.expect("a response");
+            read(response).await.1
+        });
+    }
+    while let Some(body) = within("the good clients", good.join_next()).await {
+        assert_eq!(body.expect("no panic"), "hello");
+    }
+    let mut slow = within("the dribble to end", dribble)
+        .await
+        .expect("no panic");
+    let seen = until_closed(&mut slow).await;
+    assert!(
+        !seen.contains("hello"),
+        "the slow client got no response: {seen}"
+    );
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed() {
+    let server = Running::start_with(strict()).await;
+    let mut silent = TcpStream::connect(server.addr).await.expect("connect");
+    let seen = until_closed(&mut silent).await;
+    assert!(seen.is_empty() || seen.contains("408"), "{seen}");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed() {
+    let server = Running::start_with(strict()).await;
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let seen = until_closed(&mut stream).await;
+    assert!(seen.starts_with("HTTP/1.1 200 OK"), "served first: {seen}");
+    assert!(seen.ends_with("hello"), "then closed while idle: {seen}");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn oversized_too_many_and_malformed_heads() {
+    let server = Running::start_with(strict().max_headers(20).max_header_size(8192)).await;
+    let big = format!(
+        "GET / HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+        "a".repeat(10_000)
+    );
+    let many: String = (0..30).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let many = format!("GET / HTTP/1.1\r\nhost: x\r\n{many}\r\n");
+    let cases = [
+        (big.as_bytes(), "HTTP/1.1 431"),
+        (many.as_bytes(), "HTTP/1.1 431"),
+        (&b"NOT A REQUEST\r\n\r\n"[..], "HTTP/1.1 400"),
+        (
+            &b"GET / HTTP/1.1\r\nbad header line\r\n\r\n"[..],
+            "HTTP/1.1 400",
+        ),
+        (&b"GET / HTTP/9.9\r\nhost: x\r\n\r\n"[..], "HTTP/1.1 400"),
+    ];
+    for (request, expected) in cases {
+        let answer = raw_exchange(server.addr, request).await;
+        assert!(answer.starts_with(expected), "{expected}: {answer}");
+    }
+    let answer = raw_exchange(server.addr, b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "still serving: {answer}"
+    );
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_is_a_408_and_views_set_their_own_limits() {
+    let server = Running::start(app()).await;
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    stream
+        .write_all(b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nonly ten..")
+        .await
+        .expect("write");
+    let seen = until_closed(&mut stream).await;
+    assert!(seen.starts_with("HTTP/1.1 408 Request Timeout"), "{seen}");
+
+    let two_kib = "x".repeat(2048);
+    let request = format!(
+        "POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 2048\r\nconnection: close\r\n\r\n{two_kib}"
+    );
+    let answer = raw_exchange(server.addr, request.as_bytes()).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "the app's limit: {answer}"
+    );
+    let request = format!(
+        "POST /big HTTP/1.1\r\nhost: x\r\ncontent-length: 2048\r\nconnection: close\r\n\r\n{two_kib}"
+    );
+    let answer = raw_exchange(server.addr, request.as_bytes()).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "the view's own limit: {answer}"
+    );
+    assert!(answer.ends_with("2048"), "{answer}");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn connections_past_the_limit_wait_their_turn() {
+    let server = Running::start_with(Server::new(app()).max_connections(1)).await;
+    let mut first = server.http1().await;
+    let response = within("the first", first.send_request(get("/")))
+        .await
+        .expect("a response");
+    assert_eq!(read(response).await.1, "hello");
+
+    // The second connection is not served while the first is open…
+    let addr = server.addr;
+    let second = tokio::spawn(async move {
+        raw_exchange(
+            addr,
+            b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        )
+        .await
+    });
+    tokio::task::yield_now().await;
+    assert!(!second.is_finished());
+    // …and is once the first closes.
+    drop(first);
+    let answer = within("the second", second).await.expect("no panic");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    server.shutdown().await.expect("clean shutdown");
+}
