@@ -4,6 +4,7 @@
 //! markers; the tests beside it check that what the chapter says is true.
 
 mod blueprints;
+mod config;
 mod error_pages;
 mod errors;
 mod hooks;

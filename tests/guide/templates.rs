@@ -594,7 +594,11 @@ async fn a_route_parameter_called_name_is_filled_like_any_other() {
     );
     let res = client.get("/page/person.html").send().await;
     assert_eq!(res.status(), 200, "{}", res.text());
-    assert_eq!(res.text(), "&#x2F;people&#x2F;ana", "escaped as any HTML output");
+    assert_eq!(
+        res.text(),
+        "&#x2F;people&#x2F;ana",
+        "escaped as any HTML output"
+    );
 }
 
 #[test]
