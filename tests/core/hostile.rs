@@ -222,3 +222,170 @@ async fn connections_past_the_limit_wait_their_turn() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     server.shutdown().await.expect("clean shutdown");
 }
+
+/// Streams a chunk, then panics.
+async fn panicking_stream(_req: &Request, res: &mut Res) -> Result {
+    res.streaming(bocata::stream! {
+        yield "partial\n";
+        let empty: Vec<&str> = Vec::new();
+        yield empty[0];
+    });
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_panicking_stream_aborts_only_its_own_response() {
+    let log = bocata_tests::LogCapture::start();
+    let server = Running::start(app().route("/panicking", bocata::get(panicking_stream))).await;
+    let mut conn = server.http1().await;
+    // The panic comes before the first chunk is flushed, so the head itself may be cut
+    // off; either way the client can tell the response is incomplete.
+    let complete = match within("the head", conn.send_request(get("/panicking"))).await {
+        Ok(response) => within(
+            "the body",
+            http_body_util::BodyExt::collect(response.into_body()),
+        )
+        .await
+        .is_ok(),
+        Err(_) => false,
+    };
+    assert!(!complete, "an incomplete response");
+    let mut other = server.http1().await;
+    let response = within("another", other.send_request(get("/")))
+        .await
+        .expect("a response");
+    assert_eq!(read(response).await.1, "hello");
+    within("the panic to be logged", async {
+        while !log.text().contains("the stream panicked") {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    server.shutdown().await.expect("clean shutdown");
+}
+
+/// The process's open file descriptors.
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
+}
+
+/// Streams endlessly.
+async fn endless(_req: &Request, res: &mut Res) -> Result {
+    res.streaming(bocata::stream! {
+        loop {
+            yield vec![b'z'; 64 * 1024];
+        }
+    });
+    Ok(())
+}
+
+/// Sends a large file.
+struct BigFile(std::path::PathBuf);
+
+#[bocata::view]
+impl BigFile {
+    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        res.file(&self.0);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_abort_leave_no_task_or_file_behind() {
+    let fixture = bocata_tests::Fixture::new("aborts");
+    let big = fixture.path("big.bin");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(64 * 1024 * 1024))
+        .expect("a sparse file");
+    let server = Running::start(
+        app()
+            .route("/endless", bocata::get(endless))
+            .route("/file", BigFile(big)),
+    )
+    .await;
+    let runtime = tokio::runtime::Handle::current();
+    let mut warm = server.http1().await;
+    let response = within("warm up", warm.send_request(get("/")))
+        .await
+        .expect("a response");
+    read(response).await;
+    drop(warm);
+    let settle = |what: &'static str, fds: usize, tasks: usize| {
+        let runtime = runtime.clone();
+        async move {
+            within(what, async {
+                while open_fds() > fds || runtime.metrics().num_alive_tasks() > tasks {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            })
+            .await;
+        }
+    };
+    settle("the warm-up to settle", usize::MAX, usize::MAX).await;
+    let (fds, tasks) = (open_fds(), runtime.metrics().num_alive_tasks());
+
+    for round in 0..20 {
+        // Mid-upload: a head announcing a megabyte, a few bytes, gone.
+        let mut upload = TcpStream::connect(server.addr).await.expect("connect");
+        upload
+            .write_all(b"POST /big HTTP/1.1\r\nhost: x\r\ncontent-length: 60000\r\n\r\nsome")
+            .await
+            .expect("write");
+        // Mid-download and mid-stream: the head and a little body, gone.
+        for path in ["/file", "/endless"] {
+            let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+            stream
+                .write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+                .await
+                .expect("write");
+            let mut buffer = vec![0; 4096];
+            let n = within("the head", stream.read(&mut buffer))
+                .await
+                .expect("read");
+            assert!(n > 0, "round {round}: {path} answered");
+        }
+        drop(upload);
+    }
+    settle("everything to be let go", fds, tasks).await;
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_thousand_requests_over_64_connections_among_garbage() {
+    let server = Running::start(app()).await;
+    let addr = server.addr;
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        clients.spawn(async move {
+            let mut conn = bocata_tests::connect_http1(addr).await;
+            let mut ok = 0;
+            for _ in 0..1563 {
+                conn.ready().await.expect("the connection stays usable");
+                let response = conn.send_request(get("/")).await.expect("a response");
+                let (head, body) = read(response).await;
+                assert_eq!((head.status.as_u16(), body.as_ref()), (200, &b"hello"[..]));
+                ok += 1;
+            }
+            ok
+        });
+    }
+    // Meanwhile, clients sending garbage.
+    let garbage = tokio::spawn(async move {
+        for i in 0..200_u32 {
+            let junk: Vec<u8> = (0..64).map(|j| ((i * 31 + j * 7) % 256) as u8).collect();
+            raw_exchange(addr, &junk).await;
+        }
+    });
+    let total = within("every request", async {
+        let mut total = 0;
+        while let Some(ok) = clients.join_next().await {
+            total += ok.expect("no client failed");
+        }
+        total
+    })
+    .await;
+    within("the garbage", garbage).await.expect("no panic");
+    assert_eq!(total, 64 * 1563);
+    assert!(total >= 100_000);
+    server.shutdown().await.expect("clean shutdown");
+}

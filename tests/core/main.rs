@@ -16,6 +16,7 @@ mod responses;
 mod routing;
 mod server;
 mod sessions;
+mod shutdown;
 mod static_files;
 mod streaming;
 mod templates;

@@ -755,7 +755,7 @@ impl App {
                     method: request.method(),
                     headers: request.headers(),
                     app: &self.shared,
-                    connection: request.connection().map(|c| &c.close),
+                    connection: request.connection(),
                 };
                 res.into_response(&cx).await
             }

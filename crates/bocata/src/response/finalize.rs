@@ -2,18 +2,18 @@
 
 use axum_core::body::Body;
 use bytes::Bytes;
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, header};
-use tokio_util::sync::CancellationToken;
 
 use super::background::AfterSent;
 use super::deadline::{self, StreamTimeouts};
 use super::disposition::content_disposition;
 use super::file::{OpenFile, guess_type};
-use super::stream::ChunkStream;
+use super::stream::{self, ChunkStream};
 use super::{Content, Res, ResError, sse};
 use crate::Error;
 use crate::app::Shared;
+use crate::server::Connection;
 #[cfg(feature = "templates")]
 use crate::template::{self, TemplateError};
 
@@ -29,8 +29,8 @@ pub(crate) struct Finalize<'a> {
     pub(crate) headers: &'a HeaderMap,
     /// The app: its limits for streamed bodies, its templates, its debug mode.
     pub(crate) app: &'a Shared,
-    /// Cancelling it closes the connection, when there is one (not in the TestClient).
-    pub(crate) connection: Option<&'a CancellationToken>,
+    /// The connection, when there is one (not in the TestClient).
+    pub(crate) connection: Option<&'a Connection>,
 }
 
 impl Res {
@@ -67,7 +67,15 @@ impl Res {
             if no_body || cx.method == Method::HEAD {
                 return Body::empty();
             }
-            let chunks = deadline::limit(chunks, limits, cx.connection);
+            let chunks = stream::catch_panics(chunks);
+            // A graceful shutdown ends streams cleanly, so they do not hold it up.
+            let chunks: ChunkStream = match cx.connection {
+                Some(connection) => {
+                    Box::pin(chunks.take_until(connection.draining.clone().cancelled_owned()))
+                }
+                None => chunks,
+            };
+            let chunks = deadline::limit(chunks, limits, cx.connection.map(|c| &c.close));
             Body::from_stream(chunks.inspect_err(|e| {
                 tracing::warn!(target: "bocata::stream", "aborting a streamed response: {e}");
             }))

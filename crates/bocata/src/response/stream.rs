@@ -1,6 +1,7 @@
 //! Streamed bodies: any `Stream` of chunks, blocking iterators, and a channel-style
 //! writer.
 
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -9,7 +10,7 @@ use futures_util::Stream;
 use futures_util::stream::BoxStream;
 use tokio::sync::mpsc;
 
-use crate::error::BoxError;
+use crate::error::{BoxError, PanicMessage};
 
 /// What a streamed body is made of once its items are converted.
 pub(crate) type ChunkStream = BoxStream<'static, Result<Bytes, BoxError>>;
@@ -68,6 +69,42 @@ where
     S::Item: Chunk,
 {
     Box::pin(futures_util::StreamExt::map(stream, Chunk::into_chunk))
+}
+
+/// Turns a panic in the producer into an error item, which ends the response
+/// abnormally like any other stream error (and is logged with it), instead of unwinding
+/// through the connection.
+pub(crate) fn catch_panics(stream: ChunkStream) -> ChunkStream {
+    Box::pin(CatchPanic {
+        inner: stream,
+        done: false,
+    })
+}
+
+struct CatchPanic {
+    inner: ChunkStream,
+    done: bool,
+}
+
+impl Stream for CatchPanic {
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let inner = &mut self.inner;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_next(cx))) {
+            Ok(poll) => poll,
+            Err(panic) => {
+                self.done = true;
+                let message = PanicMessage::from_payload(&*panic);
+                Poll::Ready(Some(Err(
+                    format!("the stream panicked: {}", message.0).into()
+                )))
+            }
+        }
+    }
 }
 
 /// Runs a blocking iterator on tokio's blocking threads, handing its chunks over one at

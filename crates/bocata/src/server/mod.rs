@@ -249,6 +249,7 @@ impl Server {
             .max_concurrent_streams(limits.http2_max_concurrent_streams)
             .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
         let permits = Arc::new(Semaphore::new(limits.max_connections));
+        let draining = CancellationToken::new();
         let graceful = GracefulShutdown::new();
         let mut connections = JoinSet::new();
         #[cfg(feature = "websocket")]
@@ -272,6 +273,7 @@ impl Server {
                         let info = Connection {
                             peer,
                             close: CancellationToken::new(),
+                            draining: draining.clone(),
                             #[cfg(feature = "websocket")]
                             sockets: sockets.clone(),
                             #[cfg(feature = "websocket")]
@@ -319,6 +321,7 @@ impl Server {
         }
 
         drop(listener);
+        draining.cancel();
         tracing::info!(
             target: "bocata::server",
             open = connections.len(),
@@ -389,6 +392,8 @@ pub(crate) struct Connection {
     pub(crate) peer: SocketAddr,
     /// Cancelling it closes the connection.
     pub(crate) close: CancellationToken,
+    /// Cancelled when a graceful shutdown starts: streamed responses end.
+    pub(crate) draining: CancellationToken,
     /// Cancelled when the server's grace period is over: open WebSockets close with 1001.
     #[cfg(feature = "websocket")]
     pub(crate) sockets: CancellationToken,
