@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use bocata::{App, Error, Request, Res, Result, Router, abort};
+use bocata::{App, Error, Request, Res, Result, Router, Server, abort};
 use serde::{Deserialize, Serialize};
 
 // ANCHOR: state
@@ -190,8 +190,23 @@ fn app(secret_key: &[u8]) -> App {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().with_env_filter("info").init();
-    // A real app reads its key from the environment or a secrets store; this one makes
-    // a fresh key at each start, which logs everybody out on restart.
-    let key = bocata::cookie::Key::generate();
-    app(key.master()).run("127.0.0.1:8000").await
+    // ANCHOR: deploy
+    // The key comes from the deployment, the same for every process; without one, a
+    // fresh key is made, which logs everybody out on restart.
+    let key = match std::env::var("SECRET_KEY") {
+        Ok(key) => key.into_bytes(),
+        Err(_) => bocata::cookie::Key::generate().master().to_vec(),
+    };
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
+    // Which process answered, so a deployment check can see requests spread out.
+    let pid = std::process::id().to_string();
+    let app = app(&key).after(move |_req: &Request, res: &mut Res| {
+        res.header("x-process", pid.as_str());
+        std::future::ready(Ok(()))
+    });
+    Server::new(app)
+        .reuse_port(std::env::var_os("REUSE_PORT").is_some())
+        .run(addr)
+        .await
+    // ANCHOR_END: deploy
 }
