@@ -324,3 +324,36 @@ async fn extensions_carry_typed_per_request_data() {
 fn bocata_body() -> http_body_util::Empty<bytes::Bytes> {
     http_body_util::Empty::new()
 }
+
+async fn who(req: &Request, res: &mut Res) -> Result {
+    let ip = req.client_ip().map(|ip| ip.to_string()).unwrap_or_default();
+    res.text(format!("{ip} {}", req.scheme()));
+    Ok(())
+}
+
+#[tokio::test]
+async fn forwarded_headers_are_trusted_only_behind_a_declared_proxy() {
+    fn forwarded(client: &TestClient) -> bocata::testing::TestRequest<'_> {
+        client
+            .get("/who")
+            .header("x-forwarded-for", "203.0.113.9, 198.51.100.7")
+            .header("x-forwarded-proto", "https")
+    }
+    let direct = TestClient::new(App::new().route("/who", bocata::get(who)));
+    assert_eq!(
+        forwarded(&direct).send().await.text(),
+        " http",
+        "ignored by default"
+    );
+    let proxied = TestClient::new(
+        App::new()
+            .behind_proxy(true)
+            .route("/who", bocata::get(who)),
+    );
+    assert_eq!(
+        forwarded(&proxied).send().await.text(),
+        "198.51.100.7 https",
+        "the address the proxy itself added"
+    );
+    assert_eq!(proxied.get("/who").send().await.text(), " http");
+}

@@ -89,6 +89,7 @@ pub(crate) struct Shared {
     pub(crate) routes: Routes,
     pub(crate) body_limit: usize,
     pub(crate) body_timeout: Option<Duration>,
+    pub(crate) behind_proxy: bool,
     pub(crate) stream_timeouts: StreamTimeouts,
     pub(crate) state: StateMap,
     hooks: Hooks,
@@ -110,6 +111,7 @@ impl Default for Shared {
             routes: Routes::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
+            behind_proxy: false,
             stream_timeouts: StreamTimeouts {
                 chunk: Some(DEFAULT_CHUNK_TIMEOUT),
                 complete: None,
@@ -561,6 +563,17 @@ impl App {
     #[must_use]
     pub fn body_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.shared_mut().body_timeout = timeout.into().filter(|t| !t.is_zero());
+        self
+    }
+
+    /// Declares that the app is served behind one reverse proxy (nginx, a load
+    /// balancer) that sets `X-Forwarded-For` and `X-Forwarded-Proto`:
+    /// [`Request::client_ip`] and [`Request::scheme`] then trust them. Only turn it on
+    /// when every request comes through that proxy, or clients could claim any address.
+    /// Default: off.
+    #[must_use]
+    pub fn behind_proxy(mut self, on: bool) -> Self {
+        self.shared_mut().behind_proxy = on;
         self
     }
 

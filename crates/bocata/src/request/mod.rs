@@ -275,6 +275,43 @@ impl Request {
         self.connection.as_ref().map(|c| c.peer)
     }
 
+    /// The client's IP address: the peer's, or, behind a reverse proxy declared with
+    /// [`App::behind_proxy`](crate::App::behind_proxy), the last address in the
+    /// `X-Forwarded-For` header that proxy added. Without that declaration the header
+    /// is ignored, since any client can send it.
+    pub fn client_ip(&self) -> Option<std::net::IpAddr> {
+        if self.app.behind_proxy {
+            let forwarded = self
+                .head
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .last()
+                .and_then(|ip| ip.trim().parse().ok());
+            if forwarded.is_some() {
+                return forwarded;
+            }
+        }
+        self.client_addr().map(|addr| addr.ip())
+    }
+
+    /// The scheme the client used: `https` when a declared proxy says so in
+    /// `X-Forwarded-Proto`, the URI's scheme (HTTP/2), or `http`.
+    pub fn scheme(&self) -> &str {
+        if self.app.behind_proxy {
+            if let Some(proto) = self.header("x-forwarded-proto") {
+                return if proto.trim().eq_ignore_ascii_case("https") {
+                    "https"
+                } else {
+                    "http"
+                };
+            }
+        }
+        self.head.uri.scheme_str().unwrap_or("http")
+    }
+
     /// The connection the request came on, when served by bocata's server.
     pub(crate) fn connection(&self) -> Option<&Connection> {
         self.connection.as_ref()
