@@ -16,7 +16,9 @@ async fn hello(_req: &Request, res: &mut Res) -> Result {
 /// Takes two seconds, like a real request that must not be cut off by a restart.
 async fn slow(_req: &Request, res: &mut Res) -> Result {
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "slow started").and_then(|()| stdout.flush()).ok();
+    writeln!(stdout, "slow started")
+        .and_then(|()| stdout.flush())
+        .ok();
     tokio::time::sleep(Duration::from_secs(2)).await;
     res.text("finished");
     Ok(())
