@@ -58,6 +58,12 @@ async fn http1_keep_alive_reuses_the_connection() {
     assert!(!peers[0].is_empty(), "the view sees the client's address");
     assert_eq!(peers[0], peers[1], "same client port: one connection");
     assert_eq!(peers[1], peers[2]);
+    let answer =
+        bocata_tests::raw_exchange(server.addr, b"GET /peer HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    assert!(
+        !answer.to_ascii_lowercase().contains("\r\nserver:"),
+        "no Server banner: {answer}"
+    );
     server.shutdown().await.expect("clean shutdown");
 }
 

@@ -71,6 +71,8 @@ struct Limits {
     max_headers: usize,
     max_connections: usize,
     http2_max_concurrent_streams: u32,
+    http2_stream_window: u32,
+    http2_connection_window: u32,
     reuse_port: bool,
 }
 
@@ -83,6 +85,8 @@ impl Default for Limits {
             max_headers: 100,
             max_connections: 10_000,
             http2_max_concurrent_streams: 256,
+            http2_stream_window: 1024 * 1024,
+            http2_connection_window: 4 * 1024 * 1024,
             reuse_port: false,
         }
     }
@@ -154,6 +158,17 @@ impl Server {
     #[must_use]
     pub fn http2_max_concurrent_streams(mut self, count: u32) -> Self {
         self.limits.http2_max_concurrent_streams = count;
+        self
+    }
+
+    /// The HTTP/2 flow-control windows, in bytes: how much a peer may send on one stream,
+    /// and on the whole connection, before the server has read it. They bound what one
+    /// HTTP/2 client can make the server buffer. Default: 1 MiB a stream, 4 MiB a
+    /// connection.
+    #[must_use]
+    pub fn http2_windows(mut self, stream: u32, connection: u32) -> Self {
+        self.limits.http2_stream_window = stream;
+        self.limits.http2_connection_window = connection;
         self
     }
 
@@ -247,6 +262,8 @@ impl Server {
             .http2()
             .timer(TokioTimer::new())
             .max_concurrent_streams(limits.http2_max_concurrent_streams)
+            .initial_stream_window_size(limits.http2_stream_window)
+            .initial_connection_window_size(limits.http2_connection_window)
             .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
         let permits = Arc::new(Semaphore::new(limits.max_connections));
         let draining = CancellationToken::new();
