@@ -6,6 +6,7 @@ mod error_pages;
 mod errors;
 mod files;
 mod files_wire;
+mod fuzz_corpus;
 mod hooks;
 mod hostile;
 mod logging;

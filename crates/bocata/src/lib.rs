@@ -64,6 +64,9 @@
 pub mod app;
 mod async_fn;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hooks;
 pub mod request;
 pub mod response;

@@ -232,7 +232,7 @@ impl View for StaticFiles {
 /// `raw` as a relative path, if every segment is a plain name: percent-decoded UTF-8
 /// with no `/`, `\` or NUL, not `.` or `..`, not empty (except a final slash), and not
 /// hidden unless allowed.
-fn safe_relative_path(raw: &str, hidden_files: bool) -> Option<PathBuf> {
+pub(crate) fn safe_relative_path(raw: &str, hidden_files: bool) -> Option<PathBuf> {
     let mut path = PathBuf::new();
     if raw.is_empty() {
         return Some(path);

@@ -766,5 +766,49 @@ fn cow_bytes(text: Cow<'static, str>) -> Bytes {
     }
 }
 
+/// The response-side parsers, for [`crate::fuzzing`].
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use http::{HeaderMap, HeaderValue, Method};
+
+    use super::conditional::{self, Validators};
+    use super::disposition::{Disposition, content_disposition as disposition};
+    use super::range::{self, RangeOutcome};
+
+    pub(crate) fn range(header: &str, len: u64) {
+        if let RangeOutcome::Partial(ranges) = range::evaluate(header, len) {
+            assert!(!ranges.is_empty() && ranges.len() <= range::MAX_RANGES);
+            let mut previous_end = None;
+            for r in &ranges {
+                assert!(
+                    r.start < r.end && r.end <= len,
+                    "{header:?}: {r:?} of {len}"
+                );
+                if let Some(end) = previous_end {
+                    assert!(r.start > end, "{header:?}: sorted and disjoint");
+                }
+                previous_end = Some(r.end);
+            }
+        }
+    }
+
+    pub(crate) fn conditional(method: &Method, headers: &HeaderMap) {
+        let current =
+            Validators::for_file(500, Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)));
+        let _ = conditional::evaluate(method, headers, &current);
+        let _ = conditional::if_range_allows(headers, &current);
+    }
+
+    pub(crate) fn content_disposition(name: &str) {
+        for kind in [Disposition::Attachment, Disposition::Inline] {
+            if let Some(value) = disposition(kind, name) {
+                assert!(HeaderValue::try_from(value).is_ok(), "{name:?}");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;
