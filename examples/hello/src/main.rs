@@ -57,6 +57,8 @@ async fn index(_req: &Request, res: &mut Res) -> Result {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().with_env_filter("info").init();
+    // `ADDR=127.0.0.1:0` picks a free port (the log says which).
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
 
     App::new()
         .route("/", bocata::get(index))
@@ -66,7 +68,7 @@ async fn main() -> std::io::Result<()> {
                 greeting: "Hello".into(),
             },
         )
-        .run("127.0.0.1:8000")
+        .run(addr)
         .await
 }
 // ANCHOR_END: main

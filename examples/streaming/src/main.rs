@@ -80,5 +80,7 @@ fn app() -> App {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().with_env_filter("info").init();
-    app().run("127.0.0.1:8000").await
+    // `ADDR=127.0.0.1:0` picks a free port (the log says which).
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
+    app().run(addr).await
 }

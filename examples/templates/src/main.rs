@@ -108,9 +108,8 @@ fn app(root: &Path) -> App {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().with_env_filter("info").init();
+    // `ADDR=127.0.0.1:0` picks a free port (the log says which).
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
     let debug = std::env::var_os("BOCATA_DEBUG").is_some();
-    app(Path::new(ROOT))
-        .debug(debug)
-        .run("127.0.0.1:8000")
-        .await
+    app(Path::new(ROOT)).debug(debug).run(addr).await
 }
