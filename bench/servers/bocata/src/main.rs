@@ -1,14 +1,57 @@
 //! The bocata benchmark server. It binds `BENCH_ADDR` (default `127.0.0.1:0`), prints
-//! the address it got on the first line of stdout, and serves:
+//! the address it got on the first line of stdout, runs on `BENCH_WORKERS` worker
+//! threads (default 1), and serves the endpoints every contender serves:
 //!
 //! - `GET /plaintext`: `Hello, World!` as text/plain;
+//! - `GET /json`: `{"message":"Hello, World!"}`, serialized per request;
+//! - `GET /params/{id}`: the parameter echoed as JSON;
+//! - `POST /echo`: a JSON body parsed and sent back;
 //! - `GET /file`: the file named by `BENCH_FILE`;
 //! - `GET /stream?mib=N`: N MiB (default 1) generated in 64 KiB chunks.
+
+use std::io::Write;
 
 use bocata::{App, Request, Res, Result};
 
 async fn plaintext(_req: &Request, res: &mut Res) -> Result {
     res.text("Hello, World!");
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct Message {
+    message: &'static str,
+}
+
+async fn json(_req: &Request, res: &mut Res) -> Result {
+    res.json(&Message { message: "Hello, World!" });
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct Id {
+    id: u64,
+}
+
+async fn params(req: &Request, res: &mut Res) -> Result {
+    let id: u64 = req.param("id")?;
+    res.json(&Id { id });
+    Ok(())
+}
+
+async fn echo(req: &Request, res: &mut Res) -> Result {
+    let body: serde_json::Value = req.json().await?;
+    res.json(&body);
+    Ok(())
+}
+
+async fn stream(req: &Request, res: &mut Res) -> Result {
+    let mib: usize = req.query("mib").and_then(|m| m.parse().ok()).unwrap_or(1);
+    res.streaming(bocata::stream! {
+        for i in 0..mib * 16 {
+            yield vec![(i % 251) as u8; 64 * 1024];
+        }
+    });
     Ok(())
 }
 
@@ -24,16 +67,6 @@ impl File {
     }
 }
 
-async fn stream(req: &Request, res: &mut Res) -> Result {
-    let mib: usize = req.query("mib").and_then(|m| m.parse().ok()).unwrap_or(1);
-    res.streaming(bocata::stream! {
-        for i in 0..mib * 16 {
-            yield vec![(i % 251) as u8; 64 * 1024];
-        }
-    });
-    Ok(())
-}
-
 fn main() -> std::io::Result<()> {
     let workers = std::env::var("BENCH_WORKERS")
         .ok()
@@ -46,10 +79,13 @@ fn main() -> std::io::Result<()> {
     runtime.block_on(async {
         let addr = std::env::var("BENCH_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());
         let listener = tokio::net::TcpListener::bind(addr).await?;
-        println!("{}", listener.local_addr()?);
+        writeln!(std::io::stdout(), "{}", listener.local_addr()?)?;
         let path = std::env::var("BENCH_FILE").unwrap_or_default();
         App::new()
             .route("/plaintext", bocata::get(plaintext))
+            .route("/json", bocata::get(json))
+            .route("/params/{id}", bocata::get(params))
+            .route("/echo", bocata::post(echo))
             .route("/file", File { path })
             .route("/stream", bocata::get(stream))
             .serve(listener)

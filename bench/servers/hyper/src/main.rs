@@ -1,0 +1,108 @@
+//! The floor: a hand-written hyper 1 service with the same endpoints as the others
+//! (see the bocata server), HTTP/1.1 with keep-alive, `BENCH_WORKERS` threads.
+
+use std::convert::Infallible;
+use std::io::Write;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+fn full(bytes: impl Into<Bytes>, content_type: &'static str) -> Response<Body> {
+    let mut response = Response::new(Full::new(bytes.into()).map_err(|e| match e {}).boxed());
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+#[derive(serde::Serialize)]
+struct Message {
+    message: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct Id {
+    id: u64,
+}
+
+async fn handle(request: Request<Incoming>, file: &'static str) -> Result<Response<Body>, Infallible> {
+    let path = request.uri().path().to_owned();
+    let response = match (request.method(), path.as_str()) {
+        (&Method::GET, "/plaintext") => full("Hello, World!", "text/plain; charset=utf-8"),
+        (&Method::GET, "/json") => full(
+            serde_json::to_vec(&Message { message: "Hello, World!" }).unwrap_or_default(),
+            "application/json",
+        ),
+        (&Method::GET, p) if p.starts_with("/params/") => match p["/params/".len()..].parse() {
+            Ok(id) => full(serde_json::to_vec(&Id { id }).unwrap_or_default(), "application/json"),
+            Err(_) => bad_request(),
+        },
+        (&Method::POST, "/echo") => {
+            let bytes = match request.into_body().collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(_) => return Ok(bad_request()),
+            };
+            match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(value) => full(serde_json::to_vec(&value).unwrap_or_default(), "application/json"),
+                Err(_) => bad_request(),
+            }
+        }
+        (&Method::GET, "/file") => match tokio::fs::File::open(file).await {
+            Ok(f) => {
+                let chunks = tokio_util::io::ReaderStream::with_capacity(f, 64 * 1024)
+                    .map(|chunk| chunk.map(Frame::data));
+                let mut response = Response::new(BodyExt::boxed(StreamBody::new(chunks)));
+                response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+                response
+            }
+            Err(_) => not_found(),
+        },
+        (&Method::GET, "/stream") => {
+            let chunks = futures_util::stream::iter(0..16u8)
+                .map(|i| Ok::<_, std::io::Error>(Frame::data(Bytes::from(vec![i; 64 * 1024]))));
+            Response::new(BodyExt::boxed(StreamBody::new(chunks)))
+        }
+        _ => not_found(),
+    };
+    Ok(response)
+}
+
+fn bad_request() -> Response<Body> {
+    let mut response = full("bad request", "text/plain");
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    response
+}
+
+fn not_found() -> Response<Body> {
+    let mut response = full("not found", "text/plain");
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
+fn main() -> std::io::Result<()> {
+    let workers = std::env::var("BENCH_WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or(1);
+    let file: &'static str = Box::leak(std::env::var("BENCH_FILE").unwrap_or_default().into_boxed_str());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()?;
+    runtime.block_on(async move {
+        let addr = std::env::var("BENCH_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        writeln!(std::io::stdout(), "{}", listener.local_addr()?)?;
+        loop {
+            let (stream, _) = listener.accept().await?;
+            stream.set_nodelay(true).ok();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| handle(request, file));
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                    .ok();
+            });
+        }
+    })
+}
