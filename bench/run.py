@@ -18,6 +18,10 @@ ENDPOINTS = [
     ("file", "GET", "/file"),
     ("stream", "GET", "/stream"),
 ]
+if os.environ.get("ONLY"):
+    ENDPOINTS = [e for e in ENDPOINTS if e[0] in os.environ["ONLY"].split(",")]
+if os.environ.get("CONTENDERS"):
+    CONTENDERS = os.environ["CONTENDERS"].split(",")
 HERE = os.path.dirname(os.path.abspath(__file__))
 work = tempfile.mkdtemp(prefix="bocata-bench-")
 payload = os.path.join(work, "file.bin")

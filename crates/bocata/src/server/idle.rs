@@ -12,7 +12,6 @@ use std::time::Duration;
 use axum_core::body::Body;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// What a connection's watchdog knows: how many requests are in flight, and since
@@ -24,7 +23,6 @@ pub(crate) struct Activity {
     /// Milliseconds after `opened` at which the last request finished.
     idle_since: AtomicU64,
     served_any: AtomicBool,
-    changed: Notify,
 }
 
 impl Activity {
@@ -34,16 +32,15 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             idle_since: AtomicU64::new(0),
             served_any: AtomicBool::new(false),
-            changed: Notify::new(),
         })
     }
 
     /// A request has arrived; the guard marks its end when dropped (with its response
-    /// body, or with the request if it is abandoned).
+    /// body, or with the request if it is abandoned). Two atomic updates, no wake-up:
+    /// the watchdog looks at them when its own timer fires.
     pub(crate) fn begin(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.served_any.store(true, Ordering::Release);
-        self.changed.notify_one();
+        self.served_any.store(true, Ordering::Relaxed);
         InFlight(Arc::clone(self))
     }
 
@@ -63,38 +60,34 @@ impl Drop for InFlight {
             .idle_since
             .store(activity.millis_since_open(), Ordering::Release);
         activity.in_flight.fetch_sub(1, Ordering::AcqRel);
-        activity.changed.notify_one();
     }
 }
 
 /// Completes when the connection has been without a request for too long: `first`
 /// before its first request head has arrived, `between` after that.
+///
+/// It sleeps until the deadline the state it last saw allows, then looks again; a
+/// request that arrived meanwhile only moves the next deadline, so the request path
+/// never has to wake it.
 pub(crate) async fn idle(activity: Arc<Activity>, first: Duration, between: Duration) {
     loop {
-        let changed = activity.changed.notified();
-        tokio::pin!(changed);
-        changed.as_mut().enable();
-        if activity.in_flight.load(Ordering::Acquire) > 0 {
-            changed.await;
-            continue;
-        }
-        let since = activity.idle_since.load(Ordering::Acquire);
-        let limit = if activity.served_any.load(Ordering::Acquire) {
-            between
+        let deadline = if activity.in_flight.load(Ordering::Acquire) > 0 {
+            // Busy: look again once a quiet spell could have run its course.
+            Instant::now() + between
         } else {
-            first
-        };
-        let deadline = activity.opened + Duration::from_millis(since) + limit;
-        tokio::select! {
-            () = tokio::time::sleep_until(deadline) => {
-                let unchanged = activity.in_flight.load(Ordering::Acquire) == 0
-                    && activity.idle_since.load(Ordering::Acquire) == since;
-                if unchanged {
-                    return;
-                }
+            let since = activity.idle_since.load(Ordering::Acquire);
+            let limit = if activity.served_any.load(Ordering::Relaxed) {
+                between
+            } else {
+                first
+            };
+            let deadline = activity.opened + Duration::from_millis(since) + limit;
+            if deadline <= Instant::now() {
+                return;
             }
-            () = &mut changed => {}
-        }
+            deadline
+        };
+        tokio::time::sleep_until(deadline).await;
     }
 }
 
