@@ -123,8 +123,9 @@ impl Server {
     }
 
     /// How long a keep-alive connection may sit without a request in flight before it
-    /// is closed; the next request's head must be complete within it. Default: 75
-    /// seconds.
+    /// is closed; the next request's head must be complete within it. The check runs on
+    /// its own timer, so a connection may stay up to twice this long after a busy
+    /// spell. Default: 75 seconds.
     #[must_use]
     pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
         self.limits.keep_alive_timeout = timeout;
