@@ -357,3 +357,32 @@ async fn forwarded_headers_are_trusted_only_behind_a_declared_proxy() {
     );
     assert_eq!(proxied.get("/who").send().await.text(), " http");
 }
+
+async fn count(req: &Request, res: &mut Res) -> Result {
+    use futures_util::StreamExt;
+    let mut body = req.stream()?;
+    let mut total = 0;
+    while let Some(chunk) = body.next().await {
+        total += chunk?.len();
+    }
+    if req.query("then").as_deref() == Some("bytes") {
+        req.bytes().await?;
+    }
+    res.text(total.to_string());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_body_can_be_streamed_once() {
+    let client = TestClient::new(App::new().debug(true).route("/count", bocata::post(count)));
+    let big = "x".repeat(3 * 1024 * 1024);
+    let res = client.post("/count").body(big).send().await;
+    assert_eq!(res.text(), "3145728", "not bound by the body limit");
+    let res = client.post("/count?then=bytes").body("abc").send().await;
+    assert_eq!(res.status(), 500);
+    assert!(
+        res.text().contains("already taken as a stream"),
+        "{}",
+        res.text()
+    );
+}

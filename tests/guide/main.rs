@@ -8,6 +8,7 @@ mod config;
 mod error_pages;
 mod errors;
 mod hooks;
+mod migration;
 mod redirects;
 mod requests;
 mod responses;

@@ -403,3 +403,29 @@ async fn a_declared_length_over_the_limit_is_refused_without_reading() {
         .expect("the server task")
         .expect("a clean shutdown");
 }
+
+// ANCHOR: stream
+/// Counts the bytes of a body of any size, chunk by chunk.
+async fn measure(req: &Request, res: &mut Res) -> Result {
+    use futures_util::StreamExt;
+
+    let mut body = req.stream()?;
+    let mut total = 0;
+    while let Some(chunk) = body.next().await {
+        total += chunk?.len();
+    }
+    res.text(format!("{total} bytes"));
+    Ok(())
+}
+// ANCHOR_END: stream
+
+#[tokio::test]
+async fn a_body_streams_chunk_by_chunk() {
+    let client = TestClient::new(App::new().route("/measure", bocata::post(measure)));
+    let res = client
+        .post("/measure")
+        .body(vec![0u8; 5 * MIB])
+        .send()
+        .await;
+    assert_eq!(res.text(), "5242880 bytes");
+}

@@ -84,14 +84,22 @@ pub mod view;
 #[cfg(feature = "websocket")]
 pub mod websocket;
 
+#[doc(inline)]
 pub use app::App;
+#[doc(inline)]
 pub use error::{Error, Result, abort};
+#[doc(inline)]
 pub use request::Request;
+#[doc(inline)]
 pub use response::{Event, Res, StreamWriter};
 pub use router::Router;
+#[doc(inline)]
 pub use server::Server;
+#[doc(inline)]
 pub use session::{Session, SessionConfig};
+#[doc(inline)]
 pub use static_files::StaticFiles;
+#[doc(inline)]
 pub use view::{FnView, Handler, Methods, View, delete, get, patch, post, put};
 
 /// Turns an `impl` block of `on_get`, `on_post`, `on_put`, `on_patch` and `on_delete`

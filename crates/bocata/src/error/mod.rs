@@ -211,7 +211,7 @@ impl fmt::Display for Error {
     }
 }
 
-/// Stops the view with `status`, like Flask's and Bocadillo's `abort`.
+/// Stops the view with `status`, like Flask's `abort` (Bocadillo's `raise HTTPError`).
 ///
 /// It returns `Err`, so `return abort(404);` ends a view, and `abort(403)?` works in
 /// any expression.

@@ -21,6 +21,8 @@ pub(crate) enum BodyError {
     Read(String),
     #[error("the request body took longer than {0:?} to arrive")]
     TimedOut(Duration),
+    #[error("the request body was already taken as a stream")]
+    Taken,
 }
 
 impl BodyError {
@@ -29,6 +31,7 @@ impl BodyError {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Read(_) => StatusCode::BAD_REQUEST,
             Self::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::Taken => return Error::internal(self),
         };
         Error::new(status, self.to_string())
     }
@@ -56,7 +59,6 @@ impl LazyBody {
     /// The body as a stream, for readers that must not buffer it (multipart): the bytes
     /// already read if it was read, the unread body otherwise. The body can be streamed
     /// once.
-    #[cfg(feature = "multipart")]
     pub(crate) fn take_stream(&self) -> Result<Body, Error> {
         if let Some(read) = self.read.get() {
             return read
@@ -83,11 +85,9 @@ impl LazyBody {
                 if declared.is_some_and(|len| len > self.limit as u64) {
                     return Err(BodyError::TooLarge { limit: self.limit });
                 }
-                let body = self
-                    .source
-                    .lock()
-                    .map_or(None, |mut source| source.take())
-                    .unwrap_or_default();
+                let Some(body) = self.source.lock().map_or(None, |mut source| source.take()) else {
+                    return Err(BodyError::Taken);
+                };
                 let collect = Limited::new(body, self.limit).collect();
                 let collected = match self.timeout {
                     Some(timeout) => match tokio::time::timeout(timeout, collect).await {

@@ -399,6 +399,45 @@ impl Request {
         self.body.bytes(&self.head.headers).await.cloned()
     }
 
+    /// The body as a stream of chunks as they arrive, for bodies too large to hold (a
+    /// large upload piped to disk or to another service). It is not limited by
+    /// [`App::body_limit`](crate::App::body_limit): count what you keep. The body can
+    /// be streamed once, and not after it was read whole (a second call is a 500).
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// use futures_util::StreamExt;
+    ///
+    /// async fn count(req: &Request, res: &mut Res) -> Result {
+    ///     let mut body = req.stream()?;
+    ///     let mut total = 0;
+    ///     while let Some(chunk) = body.next().await {
+    ///         total += chunk?.len();
+    ///     }
+    ///     res.text(format!("{total} bytes"));
+    ///     Ok(())
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A 500 if the body was already taken; each chunk is a `400` if the client stops
+    /// sending midway.
+    pub fn stream(&self) -> Result<impl futures_util::Stream<Item = Result<Bytes>> + Send + use<>> {
+        let body = self.body.take_stream()?;
+        Ok(futures_util::StreamExt::map(
+            body.into_data_stream(),
+            |chunk| {
+                chunk.map_err(|e| {
+                    Error::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("failed to read the request body: {e}"),
+                    )
+                })
+            },
+        ))
+    }
+
     /// The body as UTF-8 text; bytes that are not UTF-8 are a `400 Bad Request`.
     pub async fn text(&self) -> Result<&str> {
         let bytes = self.body.bytes(&self.head.headers).await?;
