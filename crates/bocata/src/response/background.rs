@@ -3,15 +3,12 @@
 
 use std::fmt::Display;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use axum_core::body::Body;
-use bytes::Bytes;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use http_body::{Frame, SizeHint};
 
+use super::guarded::Guarded;
 use crate::error::PanicMessage;
 
 /// What a background task may return: nothing, or a `Result` whose error is logged.
@@ -50,46 +47,24 @@ where
     })
 }
 
-/// A body that starts `tasks` once it is dropped: after it has been sent in full, or
-/// when the connection gave up on it. It changes nothing else about the body.
-pub(crate) struct AfterSent {
-    inner: Body,
-    tasks: Vec<BoxFuture<'static, ()>>,
-}
+/// Background tasks, started when dropped with the response body: after it has been
+/// sent in full, or when the connection gave up on it.
+pub(crate) struct AfterSent(Vec<BoxFuture<'static, ()>>);
 
 impl AfterSent {
+    /// `inner`, carrying `tasks` if there are any.
     pub(crate) fn wrap(inner: Body, tasks: Vec<BoxFuture<'static, ()>>) -> Body {
         if tasks.is_empty() {
             inner
         } else {
-            Body::new(Self { inner, tasks })
+            Body::new(Guarded::new(inner, Self(tasks)))
         }
-    }
-}
-
-impl http_body::Body for AfterSent {
-    type Data = Bytes;
-    type Error = axum_core::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 
 impl Drop for AfterSent {
     fn drop(&mut self) {
-        let tasks = std::mem::take(&mut self.tasks);
+        let tasks = std::mem::take(&mut self.0);
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 for task in tasks {

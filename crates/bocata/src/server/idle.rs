@@ -3,15 +3,10 @@
 //! a keep-alive connection left idle. hyper has no idle timeout of its own, and the
 //! HTTP/2 preface sniff of hyper-util's auto builder has no timeout at all.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum_core::body::Body;
-use bytes::Bytes;
-use http_body::{Frame, SizeHint};
 use tokio::time::Instant;
 
 /// What a connection's watchdog knows: how many requests are in flight, and since
@@ -49,7 +44,8 @@ impl Activity {
     }
 }
 
-/// One request in flight on a connection.
+/// One request in flight on a connection; the server's response body carries it
+/// (`Guarded<InFlight>`), so it ends when the body is done.
 #[derive(Debug)]
 pub(crate) struct InFlight(Arc<Activity>);
 
@@ -88,41 +84,6 @@ pub(crate) async fn idle(activity: Arc<Activity>, first: Duration, between: Dura
             deadline
         };
         tokio::time::sleep_until(deadline).await;
-    }
-}
-
-/// A response body that keeps its request counted as in flight until it is dropped.
-pub(crate) struct Tracked {
-    inner: Body,
-    _in_flight: InFlight,
-}
-
-impl Tracked {
-    pub(crate) fn new(inner: Body, in_flight: InFlight) -> Self {
-        Self {
-            inner,
-            _in_flight: in_flight,
-        }
-    }
-}
-
-impl http_body::Body for Tracked {
-    type Data = Bytes;
-    type Error = axum_core::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 

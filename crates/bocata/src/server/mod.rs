@@ -22,8 +22,9 @@ use tokio_util::sync::CancellationToken;
 #[cfg(feature = "websocket")]
 use tokio_util::task::TaskTracker;
 
-use self::idle::{Activity, Tracked};
+use self::idle::Activity;
 use crate::App;
+use crate::response::Guarded;
 
 /// How long WebSockets get to close after the grace period.
 #[cfg(feature = "websocket")]
@@ -306,7 +307,7 @@ impl Server {
                             let in_flight = watched.begin();
                             async move {
                                 let response = app.handle(request.map(Body::new), Some(info)).await;
-                                Ok::<_, Infallible>(response.map(|body| Tracked::new(body, in_flight)))
+                                Ok::<_, Infallible>(response.map(|body| Guarded::new(body, in_flight)))
                             }
                         });
                         let connection = builder
