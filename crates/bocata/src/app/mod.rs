@@ -1,37 +1,31 @@
 //! Building an [`App`], and the app as a [`tower::Service`].
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
+mod dispatch;
+
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum_core::body::Body;
 use bytes::Bytes;
-use futures_util::FutureExt;
-use http::{HeaderValue, Method, Response, StatusCode, header};
+use http::{Response, StatusCode};
 use tokio::net::{TcpListener, ToSocketAddrs};
-use tower::ServiceExt;
 
-use crate::error::{BoxError, BoxedCatch, CatchHandler, Caught, PanicMessage, render};
+use crate::error::{BoxError, BoxedCatch, CatchHandler};
 use crate::hooks::{BeforeHook, Hooks};
 #[cfg(feature = "multipart")]
 use crate::request::multipart::{DEFAULT_MULTIPART_LIMITS, MultipartLimits};
-use crate::response::{Finalize, StreamTimeouts};
-use crate::routing::{Endpoint, Lookup, RouteError, Routes, Target};
-use crate::server::{Connection, Server};
+use crate::response::StreamTimeouts;
+use crate::routing::{RouteError, Routes, Target};
+use crate::server::Server;
 use crate::service::{self, BoxLayer, HttpService};
 use crate::session::{SessionConfig, Sessions};
 use crate::state::StateMap;
 use crate::static_files::{self, StaticFiles};
 #[cfg(feature = "templates")]
 use crate::template::Templates;
-use crate::view::{ErasedView, Methods, Verb};
 #[cfg(feature = "websocket")]
 use crate::websocket::WebSocketSettings;
-use crate::{Error, Handler, Request, Res, Router, View};
+use crate::{Handler, Router, View};
 
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -146,7 +140,7 @@ impl App {
     /// Serves `view` at `path`.
     ///
     /// Paths are literal segments, `{name}` parameters (read with
-    /// [`Request::param`]) and a final `{*rest}` catch-all. Trailing slashes are
+    /// [`Request::param`](crate::Request::param)) and a final `{*rest}` catch-all. Trailing slashes are
     /// significant, and the other spelling of a route redirects to it (see
     /// [`routing`](crate::routing)).
     ///
@@ -324,7 +318,7 @@ impl App {
 
     /// Serves the files under a folder at `url_prefix`: `"public"` (a path) for the
     /// defaults, or a [`StaticFiles`] with options. Files get everything
-    /// [`Res::file`] does (ETag, Last-Modified, conditional and Range requests) and
+    /// [`Res::file`](crate::Res::file) does (ETag, Last-Modified, conditional and Range requests) and
     /// cannot be escaped from; see [`StaticFiles`].
     ///
     /// ```
@@ -349,7 +343,7 @@ impl App {
         )
     }
 
-    /// The largest request body, in bytes, that [`Request::bytes`] and the readers built
+    /// The largest request body, in bytes, that [`Request::bytes`](crate::Request::bytes) and the readers built
     /// on it accept; a larger one is a `413 Payload Too Large`, refused without reading
     /// the rest. A view can set its own with [`View::body_limit`]. Default: 1 MiB
     /// ([`DEFAULT_BODY_LIMIT`]).
@@ -360,7 +354,7 @@ impl App {
     }
 
     /// Adds `value` to the app's state, shared by every request and read in views with
-    /// [`Request::state`]: a connection pool, a configuration, a client. One value per
+    /// [`Request::state`](crate::Request::state): a connection pool, a configuration, a client. One value per
     /// type; adding a second value of a type replaces the first. Views can also keep
     /// state in their own fields.
     ///
@@ -388,7 +382,7 @@ impl App {
     }
 
     /// Loads the templates under `dir` (every file, at any depth, named by its path
-    /// relative to `dir`), rendered in views with [`Res::template`]. See
+    /// relative to `dir`), rendered in views with [`Res::template`](crate::Res::template). See
     /// [`template`](crate::template).
     ///
     /// ```no_run
@@ -441,7 +435,7 @@ impl App {
         self
     }
 
-    /// The key that signs session cookies (see [`Request::session`]): at least 64
+    /// The key that signs session cookies (see [`Request::session`](crate::Request::session)): at least 64
     /// bytes of secret randomness, the same for every process serving the app, kept out
     /// of the source (read it from the environment or a secrets store). Generate one
     /// with `bocata::cookie::Key::generate()` (its `master()` bytes), or
@@ -490,9 +484,9 @@ impl App {
     }
 
     /// How long a client may take to accept each chunk of a streamed body
-    /// ([`Res::streaming`], [`Res::streaming_blocking`], [`Res::stream_writer`],
-    /// [`Res::sse`]) before its connection is closed and the stream dropped; a response can set its own with
-    /// [`Res::chunk_timeout`]. `None` or zero disables it. Default: 30 seconds
+    /// ([`Res::streaming`](crate::Res::streaming), [`Res::streaming_blocking`](crate::Res::streaming_blocking), [`Res::stream_writer`](crate::Res::stream_writer),
+    /// [`Res::sse`](crate::Res::sse)) before its connection is closed and the stream dropped; a response can set its own with
+    /// [`Res::chunk_timeout`](crate::Res::chunk_timeout). `None` or zero disables it. Default: 30 seconds
     /// ([`DEFAULT_CHUNK_TIMEOUT`]).
     ///
     /// A client that stops reading fills the socket's buffers; without this limit it
@@ -504,7 +498,7 @@ impl App {
     }
 
     /// How long a streamed body may take in all before its connection is closed and the
-    /// stream dropped; a response can set its own with [`Res::complete_timeout`]. `None`
+    /// stream dropped; a response can set its own with [`Res::complete_timeout`](crate::Res::complete_timeout). `None`
     /// or zero disables it. Default: none, since event streams are meant to last.
     #[must_use]
     pub fn complete_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
@@ -515,7 +509,7 @@ impl App {
     /// Renders the page for errors with `status` (404, 405, 500, …) with `handler`
     /// instead of the default short body: for errors from views, hooks, the router and
     /// the body readers alike. The handler gets the error and the request's head (as
-    /// [`Caught`]) and a `Res` already carrying the status and the error's headers
+    /// [`Caught`](crate::error::Caught)) and a `Res` already carrying the status and the error's headers
     /// (`Allow` on a 405, say).
     ///
     /// If the handler fails or panics, the default body is sent and the problem logged.
@@ -557,7 +551,7 @@ impl App {
     }
 
     /// How long a request body may take to arrive once a reader asks for it
-    /// ([`Request::bytes`] and the readers built on it); a client that sends it too
+    /// ([`Request::bytes`](crate::Request::bytes) and the readers built on it); a client that sends it too
     /// slowly gets a `408 Request Timeout`. `None` disables it. Default: 30 seconds
     /// ([`DEFAULT_BODY_TIMEOUT`]).
     #[must_use]
@@ -568,7 +562,7 @@ impl App {
 
     /// Declares that the app is served behind one reverse proxy (nginx, a load
     /// balancer) that sets `X-Forwarded-For` and `X-Forwarded-Proto`:
-    /// [`Request::client_ip`] and [`Request::scheme`] then trust them. Only turn it on
+    /// [`Request::client_ip`](crate::Request::client_ip) and [`Request::scheme`](crate::Request::scheme) then trust them. Only turn it on
     /// when every request comes through that proxy, or clients could claim any address.
     /// Default: off.
     #[must_use]
@@ -602,352 +596,5 @@ impl App {
     /// When the listener's address cannot be read.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         Server::new(self).serve(listener).await
-    }
-
-    /// Answers one request, through the app's layers if it has any.
-    pub(crate) async fn handle(
-        &self,
-        mut request: http::Request<Body>,
-        connection: Option<Connection>,
-    ) -> Response<Body> {
-        if self.shared.layers.is_empty() {
-            return self.handle_inner(request, connection).await;
-        }
-        if let Some(connection) = connection {
-            request.extensions_mut().insert(connection);
-        }
-        let stack = self.stack.get_or_init(|| self.build_stack()).clone();
-        match stack.oneshot(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        }
-    }
-
-    /// The app's own service, wrapped in its layers in the order they were added.
-    fn build_stack(&self) -> HttpService {
-        let inner = App {
-            shared: Arc::clone(&self.shared),
-            stack: Arc::default(),
-        };
-        let app = service::boxed(tower::service_fn(
-            move |mut request: http::Request<Body>| {
-                let inner = inner.clone();
-                async move {
-                    let connection = request.extensions_mut().remove::<Connection>();
-                    Ok::<_, Infallible>(inner.handle_inner(request, connection).await)
-                }
-            },
-        ));
-        self.shared
-            .layers
-            .iter()
-            .fold(app, |service, layer| layer(service))
-    }
-
-    /// Answers one request: route, run the view, finalize, log.
-    async fn handle_inner(
-        &self,
-        request: http::Request<Body>,
-        connection: Option<Connection>,
-    ) -> Response<Body> {
-        let started = Instant::now();
-        let is_head = request.method() == Method::HEAD;
-        let logged = tracing::enabled!(target: "bocata::access", tracing::Level::INFO)
-            .then(|| (request.method().clone(), request.uri().clone()));
-
-        let mut response = self.respond(request, connection).await;
-        if is_head {
-            // Same status and headers as GET (Content-Length included), no body.
-            *response.body_mut() = Body::empty();
-        }
-
-        if let Some((method, uri)) = logged {
-            tracing::info!(
-                target: "bocata::access",
-                %method,
-                path = uri.path(),
-                status = response.status().as_u16(),
-                micros = started.elapsed().as_micros() as u64,
-            );
-        }
-        response
-    }
-
-    async fn respond(
-        &self,
-        request: http::Request<Body>,
-        connection: Option<Connection>,
-    ) -> Response<Body> {
-        let (head, body) = request.into_parts();
-        let routes = &self.shared.routes;
-        let (index, params) = match routes.lookup(head.uri.path()) {
-            Lookup::Found(index, params) => (index, params),
-            Lookup::RedirectTo(path) => return trailing_slash_redirect(&head, &path),
-            Lookup::NotFound => {
-                return self.error_response(&head, &Error::from_status(404)).await;
-            }
-        };
-        let endpoint = routes.endpoint(index);
-        let view = match &endpoint.target {
-            Target::View(view) => view,
-            Target::Service { service, prefix } => {
-                let request = service::strip_prefix(http::Request::from_parts(head, body), prefix);
-                return match service.clone().oneshot(request).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                };
-            }
-        };
-        #[cfg(feature = "websocket")]
-        if head.method == Method::GET && endpoint.methods.contains(Methods::WEBSOCKET) {
-            if crate::websocket::handshake::is_upgrade(&head.headers) {
-                let view = Arc::clone(view);
-                let route = (index, params);
-                return self
-                    .accept_websocket(endpoint, view, head, body, route, connection)
-                    .await;
-            }
-            if !endpoint.methods.contains(Methods::GET) {
-                let err = Error::new(
-                    StatusCode::UPGRADE_REQUIRED,
-                    "this resource speaks WebSocket only: open it with `Upgrade: websocket`",
-                )
-                .with_header(header::UPGRADE, HeaderValue::from_static("websocket"));
-                return self.error_response(&head, &err).await;
-            }
-        }
-        let method = match Verb::of(&head.method) {
-            Verb::Call(method) if endpoint.methods.contains(method) => method,
-            Verb::Options => {
-                let mut response = Response::new(Body::empty());
-                *response.status_mut() = StatusCode::NO_CONTENT;
-                response
-                    .headers_mut()
-                    .insert(header::ALLOW, endpoint.allow.clone());
-                return response;
-            }
-            Verb::Call(_) | Verb::Unsupported => {
-                let err = Error::from_status(StatusCode::METHOD_NOT_ALLOWED)
-                    .with_header(header::ALLOW, endpoint.allow.clone());
-                return self.error_response(&head, &err).await;
-            }
-        };
-
-        let shared = Arc::clone(&self.shared);
-        let mut request = Request::new(head, body, shared, index, params, connection);
-        let mut res = Res::new();
-        let run = self.run_view(endpoint, view.as_ref(), method, &mut request, &mut res);
-        let outcome = AssertUnwindSafe(run).catch_unwind().await;
-        self.finish(&request, res, outcome).await
-    }
-
-    /// The response for what the hooks and the view made of `res`: the session cookie
-    /// added, finalized; or the error page for what went wrong.
-    pub(crate) async fn finish(
-        &self,
-        request: &Request,
-        mut res: Res,
-        outcome: std::thread::Result<crate::Result>,
-    ) -> Response<Body> {
-        let result = match outcome {
-            Ok(Ok(())) => match request.session_cookie() {
-                Ok(cookie) => {
-                    if let Some(cookie) = cookie {
-                        res.append_header(header::SET_COOKIE, cookie);
-                    }
-                    Ok(())
-                }
-                Err(err) => Err(err),
-            },
-            Ok(Err(err)) => Err(err),
-            Err(panic) => Err(Error::internal(PanicMessage::from_payload(&*panic))),
-        };
-        let result = match result {
-            Ok(()) => {
-                let cx = Finalize {
-                    method: request.method(),
-                    headers: request.headers(),
-                    app: &self.shared,
-                    connection: request.connection(),
-                };
-                res.into_response(&cx).await
-            }
-            Err(err) => Err(err),
-        };
-        match result {
-            Ok(response) => response,
-            Err(err) => self.error_response(request, &err).await,
-        }
-    }
-
-    /// The app's and the route's before hooks, the view (unless a hook completed the
-    /// response), then the after hooks.
-    async fn run_view(
-        &self,
-        endpoint: &Endpoint,
-        view: &dyn ErasedView,
-        method: Methods,
-        request: &mut Request,
-        res: &mut Res,
-    ) -> crate::Result {
-        self.run_before(endpoint, request, res).await?;
-        if !res.is_complete() {
-            view.call(method, request, res).await?;
-        }
-        let (app, route) = (&self.shared.hooks, &endpoint.hooks);
-        for hook in route.after.iter().chain(&app.after) {
-            hook.call_boxed(request, res).await?;
-        }
-        Ok(())
-    }
-
-    /// The app's and the route's before hooks, until one completes the response.
-    pub(crate) async fn run_before(
-        &self,
-        endpoint: &Endpoint,
-        request: &mut Request,
-        res: &mut Res,
-    ) -> crate::Result {
-        let (app, route) = (&self.shared.hooks, &endpoint.hooks);
-        for hook in app.before.iter().chain(&route.before) {
-            hook.call_boxed(request, res).await?;
-            if res.is_complete() {
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    /// The response for `err`, logging it when it is a server error: the app's page for
-    /// its status if there is one, the default short body otherwise.
-    pub(crate) async fn error_response(
-        &self,
-        request: &impl RequestHead,
-        err: &Error,
-    ) -> Response<Body> {
-        if err.is_server_error() {
-            tracing::error!(
-                target: "bocata::error",
-                method = %request.method(),
-                path = request.uri().path(),
-                status = err.status().as_u16(),
-                error = %err,
-            );
-        }
-        let catcher = self
-            .shared
-            .catchers
-            .iter()
-            .find(|(s, _)| *s == err.status());
-        if let Some((_, handler)) = catcher {
-            match self.error_page(handler.as_ref(), request, err).await {
-                Ok(response) => return response,
-                Err(problem) => tracing::error!(
-                    target: "bocata::error",
-                    status = err.status().as_u16(),
-                    "the error page handler failed, sending the default page: {problem}",
-                ),
-            }
-        }
-        render(err, request.headers(), self.shared.debug)
-    }
-
-    async fn error_page(
-        &self,
-        handler: &dyn BoxedCatch,
-        request: &impl RequestHead,
-        err: &Error,
-    ) -> Result<Response<Body>, Error> {
-        let caught = Caught {
-            error: err,
-            method: request.method(),
-            uri: request.uri(),
-            headers: request.headers(),
-            debug: self.shared.debug,
-        };
-        let mut res = Res::new();
-        res.status(err.status());
-        for (name, value) in err.headers() {
-            res.append_header(name, value);
-        }
-        match AssertUnwindSafe(handler.call_boxed(&caught, &mut res))
-            .catch_unwind()
-            .await
-        {
-            Ok(Ok(())) => {}
-            Ok(Err(failure)) => return Err(failure),
-            Err(panic) => return Err(Error::internal(PanicMessage::from_payload(&*panic))),
-        }
-        let cx = Finalize {
-            method: request.method(),
-            headers: request.headers(),
-            app: &self.shared,
-            connection: None,
-        };
-        res.into_response(&cx).await
-    }
-}
-
-/// The parts of a request an error response needs, from either request type.
-pub(crate) trait RequestHead {
-    fn method(&self) -> &Method;
-    fn uri(&self) -> &http::Uri;
-    fn headers(&self) -> &http::HeaderMap;
-}
-
-impl RequestHead for http::request::Parts {
-    fn method(&self) -> &Method {
-        &self.method
-    }
-    fn uri(&self) -> &http::Uri {
-        &self.uri
-    }
-    fn headers(&self) -> &http::HeaderMap {
-        &self.headers
-    }
-}
-
-impl RequestHead for Request {
-    fn method(&self) -> &Method {
-        self.method()
-    }
-    fn uri(&self) -> &http::Uri {
-        self.uri()
-    }
-    fn headers(&self) -> &http::HeaderMap {
-        self.headers()
-    }
-}
-
-/// `308 Permanent Redirect` to the registered spelling of the path, query kept.
-fn trailing_slash_redirect(head: &http::request::Parts, path: &str) -> Response<Body> {
-    let location = match head.uri.query() {
-        Some(query) => format!("{path}?{query}"),
-        None => path.to_owned(),
-    };
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
-    if let Ok(location) = HeaderValue::try_from(location) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
-}
-
-impl<B> tower::Service<http::Request<B>> for App
-where
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let app = self.clone();
-        Box::pin(async move { Ok(app.handle(request.map(Body::new), None).await) })
     }
 }
