@@ -284,7 +284,7 @@ impl TestRequest<'_> {
             .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
             .into_request();
         let (ours, theirs) = tokio::io::duplex(64 * 1024);
-        let pipe: Box<dyn crate::websocket::socket_io::Io> = Box::new(theirs);
+        let pipe: Box<dyn crate::websocket::socket::Io> = Box::new(theirs);
         request
             .extensions_mut()
             .insert(crate::websocket::handshake::InProcess(std::sync::Arc::new(

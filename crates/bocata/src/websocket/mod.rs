@@ -34,12 +34,7 @@
 
 mod accept;
 pub(crate) mod handshake;
-mod socket;
-
-/// The connection types a WebSocket runs over, for the TestClient.
-pub(crate) mod socket_io {
-    pub(crate) use super::socket::Io;
-}
+pub(crate) mod socket;
 
 use std::time::Duration;
 
