@@ -67,6 +67,7 @@ pub mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod header_list;
 pub mod hooks;
 pub mod request;
 pub mod response;

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use percent_encoding::percent_decode_str;
 
+use crate::header_list::accepted;
 use crate::{Error, Methods, Request, Res, Result, View};
 
 /// The name of the catch-all parameter static routes use.
@@ -262,21 +263,8 @@ async fn inside(root: &Path, path: &Path) -> Option<PathBuf> {
 
 /// Whether `Accept-Encoding` allows `coding` (by name or `*`) with a non-zero quality.
 fn accepts_encoding(headers: &HeaderMap, coding: &str) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';');
-            let name = parts.next().unwrap_or("").trim();
-            let refused = parts.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
-            });
-            (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
-        })
+    accepted(headers, header::ACCEPT_ENCODING)
+        .any(|name| name.eq_ignore_ascii_case(coding) || name == "*")
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use http::{HeaderMap, HeaderValue, Response, header};
 use serde::Serialize;
 
 use super::Error;
+use crate::header_list::accepted;
 
 const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
@@ -66,25 +67,12 @@ pub(crate) fn render(err: &Error, request_headers: &HeaderMap, debug: bool) -> R
 /// Whether the `Accept` header asks for JSON (`application/json`,
 /// `application/problem+json` or any `+json` type) with a non-zero quality.
 fn accepts_json(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|range| {
-            let mut parts = range.split(';');
-            let media = parts.next().unwrap_or("").trim();
-            let json = media.eq_ignore_ascii_case("application/json")
-                || media
-                    .get(media.len().saturating_sub(5)..)
-                    .is_some_and(|tail| tail.eq_ignore_ascii_case("+json"));
-            let refused = parts.any(|p| {
-                let p = p.trim();
-                p.strip_prefix("q=")
-                    .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
-            });
-            json && !refused
-        })
+    accepted(headers, header::ACCEPT).any(|media| {
+        media.eq_ignore_ascii_case("application/json")
+            || media
+                .get(media.len().saturating_sub(5)..)
+                .is_some_and(|tail| tail.eq_ignore_ascii_case("+json"))
+    })
 }
 
 /// The message a panic carried, for logs and debug pages.

@@ -8,6 +8,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::socket::Io;
 use crate::Error;
+use crate::header_list::accepted;
 
 const WEBSOCKET: HeaderValue = HeaderValue::from_static("websocket");
 const UPGRADE: HeaderValue = HeaderValue::from_static("upgrade");
@@ -110,12 +111,7 @@ fn is_nonce(key: &[u8]) -> bool {
 
 /// Whether a comma-separated header lists `token` (case-insensitive).
 fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
+    accepted(headers, name).any(|t| t.eq_ignore_ascii_case(token))
 }
 
 /// Where the connection of an accepted WebSocket comes from: hyper's upgrade of the
