@@ -6,10 +6,7 @@ use http::header::HeaderName;
 
 /// The items of every `name` header, without their parameters, leaving out those the
 /// client refused with `q=0`.
-pub(crate) fn accepted<'a>(
-    headers: &'a HeaderMap,
-    name: HeaderName,
-) -> impl Iterator<Item = &'a str> {
+pub(crate) fn accepted(headers: &HeaderMap, name: HeaderName) -> impl Iterator<Item = &str> {
     headers
         .get_all(name)
         .into_iter()
