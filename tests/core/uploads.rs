@@ -3,9 +3,10 @@
 use std::process::Command;
 
 use bocata::request::multipart::MultipartLimits;
-use bocata::testing::TestClient;
+use bocata::testing::{MULTIPART_BOUNDARY, Part, TestClient};
 use bocata::{App, Request, Res, Result};
 use bocata_tests::{Fixture, Running, pattern};
+use bytes::Bytes;
 
 /// Describes every field: name, file name, type, size, and (for text) the value.
 async fn describe(req: &Request, res: &mut Res) -> Result {
@@ -37,30 +38,6 @@ async fn describe(req: &Request, res: &mut Res) -> Result {
     Ok(())
 }
 
-const BOUNDARY: &str = "X-BOCATA-BOUNDARY";
-
-fn form(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, file, data) in parts {
-        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        match file {
-            Some(file) => body.extend_from_slice(
-                format!(
-                    "content-disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\ncontent-type: application/octet-stream\r\n\r\n"
-                )
-                .as_bytes(),
-            ),
-            None => body.extend_from_slice(
-                format!("content-disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-            ),
-        }
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
 fn client() -> TestClient {
     TestClient::new(
         App::new()
@@ -73,20 +50,16 @@ fn client() -> TestClient {
     )
 }
 
-const MULTIPART: &str = "multipart/form-data; boundary=X-BOCATA-BOUNDARY";
-
 #[tokio::test]
 async fn fields_and_files_are_read_in_order() {
     let photo = pattern(50_000);
-    let body = form(&[
-        ("title", None, b"holiday"),
-        ("photo", Some("beach.jpg"), &photo),
-        ("note", None, "café".as_bytes()),
-    ]);
     let res = client()
         .post("/upload")
-        .header("content-type", MULTIPART)
-        .body(body)
+        .multipart([
+            Part::text("title", "holiday"),
+            Part::file("photo", "beach.jpg", photo).content_type("application/octet-stream"),
+            Part::text("note", "café"),
+        ])
         .send()
         .await;
     assert_eq!(res.status(), 200, "{}", res.text());
@@ -98,52 +71,52 @@ async fn fields_and_files_are_read_in_order() {
 
 #[tokio::test]
 async fn limits_and_bad_input_are_clear_4xx() {
-    let big = pattern(70_000);
-    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+    let big = Bytes::from(pattern(70_000));
+    let client = client();
+    let upload = || client.post("/upload");
+    let cases = [
         (
-            MULTIPART,
-            form(&[("file", Some("big.bin"), &big)]),
+            upload().multipart([Part::file("file", "big.bin", big.clone())]),
             413,
             "invalid upload",
         ),
         (
-            MULTIPART,
-            form(&[
-                ("a", Some("a.bin"), &big[..60_000]),
-                ("b", Some("b.bin"), &big[..60_000]),
+            upload().multipart([
+                Part::file("a", "a.bin", big.slice(..60_000)),
+                Part::file("b", "b.bin", big.slice(..60_000)),
             ]),
             413,
             "invalid upload",
         ),
-        ("text/plain", b"hello".to_vec(), 415, "multipart/form-data"),
         (
+            upload().header("content-type", "text/plain").body("hello"),
+            415,
             "multipart/form-data",
-            b"hello".to_vec(),
+        ),
+        (
+            upload()
+                .header("content-type", "multipart/form-data")
+                .body("hello"),
             400,
             "invalid multipart request",
         ),
         (
-            MULTIPART,
-            format!("--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"x\"\r\n\r\ntruncated")
-                .into_bytes(),
+            upload()
+                .header(
+                    "content-type",
+                    &format!("multipart/form-data; boundary={MULTIPART_BOUNDARY}"),
+                )
+                .body(format!(
+                    "--{MULTIPART_BOUNDARY}\r\ncontent-disposition: form-data; name=\"x\"\r\n\r\ntruncated"
+                )),
             400,
             "invalid upload",
         ),
     ];
-    let client = client();
-    for (content_type, body, status, message) in cases {
-        let res = client
-            .post("/upload")
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await;
-        assert_eq!(res.status(), status, "{content_type}: {}", res.text());
-        assert!(
-            res.text().contains(message),
-            "{content_type}: {}",
-            res.text()
-        );
+    for (i, (request, status, message)) in cases.into_iter().enumerate() {
+        let res = request.send().await;
+        assert_eq!(res.status(), status, "case {i}: {}", res.text());
+        assert!(res.text().contains(message), "case {i}: {}", res.text());
     }
 }
 

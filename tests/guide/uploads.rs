@@ -6,7 +6,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bocata::request::multipart::{Field, MultipartLimits};
-use bocata::testing::TestClient;
+use bocata::testing::{MULTIPART_BOUNDARY, Part, TestClient};
 use bocata::{App, Request, Res, Result};
 use bocata_tests::{Fixture, Running, pattern};
 use serde_json::json;
@@ -119,34 +119,6 @@ fn app(upload_dir: PathBuf) -> App {
 }
 // ANCHOR_END: limits
 
-// ANCHOR: test_form
-const BOUNDARY: &str = "guide-boundary";
-const MULTIPART: &str = "multipart/form-data; boundary=guide-boundary";
-
-/// One part of a test form: its name, its file name if it is a file, its data.
-type Part<'a> = (&'a str, Option<&'a str>, &'a [u8]);
-
-/// A `multipart/form-data` body as a browser would send it.
-fn form(parts: &[Part<'_>]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, file_name, data) in parts {
-        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
-        let head = match file_name {
-            Some(file_name) => format!(
-                "content-disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
-                 content-type: image/jpeg\r\n\r\n"
-            ),
-            None => format!("content-disposition: form-data; name=\"{name}\"\r\n\r\n"),
-        };
-        body.extend_from_slice(head.as_bytes());
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-// ANCHOR_END: test_form
-
 /// The files in `dir`, sorted, with their contents.
 fn stored(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -179,12 +151,11 @@ async fn fields_arrive_in_order_and_files_are_streamed() {
     let photo = vec![0xd8; 300_000];
     let res = client
         .post("/inspect")
-        .header("content-type", MULTIPART)
-        .body(form(&[
-            ("title", None, "Día de playa".as_bytes()),
-            ("photo", Some("beach.jpg"), &photo),
-            ("tags", None, b"sea,sun"),
-        ]))
+        .multipart([
+            Part::text("title", "Día de playa"),
+            Part::file("photo", "beach.jpg", photo),
+            Part::text("tags", "sea,sun"),
+        ])
         .send()
         .await;
     assert_eq!(res.status(), 200, "{}", res.text());
@@ -202,13 +173,12 @@ async fn photos_are_saved_under_names_the_server_chooses() {
     let sneaky = b"not where you think".to_vec();
     let res = client
         .post("/photos")
-        .header("content-type", MULTIPART)
-        .body(form(&[
-            ("title", None, b"Holiday"),
-            ("comment", None, b"skipped"),
-            ("photo", Some("beach.jpg"), &beach),
-            ("photo", Some("../../escape.jpg"), &sneaky),
-        ]))
+        .multipart([
+            Part::text("title", "Holiday"),
+            Part::text("comment", "skipped"),
+            Part::file("photo", "beach.jpg", beach.clone()),
+            Part::file("photo", "../../escape.jpg", sneaky.clone()),
+        ])
         .send()
         .await;
     assert_eq!(res.status(), 201, "{}", res.text());
@@ -240,8 +210,7 @@ async fn body_limit_does_not_apply_to_uploads() {
     let photo = pattern(1_500_000);
     let res = client
         .post("/inspect")
-        .header("content-type", MULTIPART)
-        .body(form(&[("photo", Some("big.jpg"), &photo)]))
+        .multipart([Part::file("photo", "big.jpg", photo)])
         .send()
         .await;
     assert_eq!(res.status(), 200, "{}", res.text());
@@ -271,11 +240,10 @@ async fn over_a_limit_is_a_413_and_the_partial_file_is_removed() {
     let too_big = pattern(2 * 1024 * 1024 + 1);
     let res = client
         .post("/photos")
-        .header("content-type", MULTIPART)
-        .body(form(&[
-            ("title", None, b"One"),
-            ("photo", Some("huge.jpg"), &too_big),
-        ]))
+        .multipart([
+            Part::text("title", "One"),
+            Part::file("photo", "huge.jpg", too_big),
+        ])
         .send()
         .await;
     assert_eq!(res.status(), 413, "{}", res.text());
@@ -293,12 +261,11 @@ async fn over_a_limit_is_a_413_and_the_partial_file_is_removed() {
     let photo = pattern(1_900_000);
     let res = client
         .post("/photos")
-        .header("content-type", MULTIPART)
-        .body(form(&[
-            ("photo", Some("a.jpg"), &photo),
-            ("photo", Some("b.jpg"), &photo),
-            ("photo", Some("c.jpg"), &photo),
-        ]))
+        .multipart([
+            Part::file("photo", "a.jpg", photo.clone()),
+            Part::file("photo", "b.jpg", photo.clone()),
+            Part::file("photo", "c.jpg", photo.clone()),
+        ])
         .send()
         .await;
     assert_eq!(res.status(), 413, "{}", res.text());
@@ -316,48 +283,42 @@ async fn over_a_limit_is_a_413_and_the_partial_file_is_removed() {
 #[tokio::test]
 async fn bad_input_is_a_clear_4xx() {
     let (_fixture, client) = uploads();
-    let truncated = format!(
-        "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n\r\nhalf a pho"
-    );
-    let cases: [(&str, Vec<u8>, u16, &str); 4] = [
+    let inspect = || client.post("/inspect");
+    let cases = [
         (
-            "application/json",
-            b"{}".to_vec(),
+            inspect().json(&json!({})),
             415,
             "415 Unsupported Media Type: expected a request with `Content-Type: multipart/form-data`",
         ),
         (
-            "multipart/form-data",
-            form(&[("title", None, b"x")]),
+            inspect()
+                .multipart([Part::text("title", "x")])
+                .header("content-type", "multipart/form-data"),
             400,
             "400 Bad Request: invalid multipart request: ",
         ),
         (
-            MULTIPART,
-            truncated.into_bytes(),
+            inspect()
+                .header(
+                    "content-type",
+                    &format!("multipart/form-data; boundary={MULTIPART_BOUNDARY}"),
+                )
+                .body(format!(
+                    "--{MULTIPART_BOUNDARY}\r\ncontent-disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n\r\nhalf a pho"
+                )),
             400,
             "400 Bad Request: invalid upload: ",
         ),
         (
-            MULTIPART,
-            form(&[("title", None, b"\xff\xfe")]),
+            inspect().multipart([Part::text("title", &b"\xff\xfe"[..])]),
             400,
             "400 Bad Request: a multipart field is not valid UTF-8",
         ),
     ];
-    for (content_type, body, status, message) in cases {
-        let res = client
-            .post("/inspect")
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await;
-        assert_eq!(res.status(), status, "{content_type}: {}", res.text());
-        assert!(
-            res.text().starts_with(message),
-            "{content_type}: {}",
-            res.text()
-        );
+    for (i, (request, status, message)) in cases.into_iter().enumerate() {
+        let res = request.send().await;
+        assert_eq!(res.status(), status, "case {i}: {}", res.text());
+        assert!(res.text().starts_with(message), "case {i}: {}", res.text());
     }
 }
 

@@ -28,6 +28,7 @@
 //! what went wrong: in a test, that is a failure to report, not an error to handle.
 
 mod jar;
+mod multipart;
 #[cfg(feature = "websocket")]
 mod websocket;
 
@@ -42,6 +43,7 @@ use serde::de::DeserializeOwned;
 
 use crate::App;
 use jar::Jar;
+pub use multipart::{MULTIPART_BOUNDARY, Part};
 #[cfg(feature = "websocket")]
 pub use websocket::TestWebSocket;
 
@@ -192,6 +194,44 @@ impl TestRequest<'_> {
         let body = serde_urlencoded::to_string(value).expect("an encodable form");
         self.body(body)
             .header("content-type", "application/x-www-form-urlencoded")
+    }
+
+    /// Sends `parts` as a `multipart/form-data` upload, as a browser submits a form with
+    /// `enctype="multipart/form-data"`.
+    ///
+    /// ```
+    /// # use bocata::{App, Request, Res, Result};
+    /// use bocata::testing::{Part, TestClient};
+    ///
+    /// async fn count(req: &Request, res: &mut Res) -> Result {
+    ///     let mut form = req.multipart()?;
+    ///     let mut fields = 0;
+    ///     while let Some(field) = form.next_field().await? {
+    ///         fields += 1;
+    ///         field.bytes().await?;
+    ///     }
+    ///     res.text(format!("{fields} fields"));
+    ///     Ok(())
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let client = TestClient::new(App::new().route("/upload", bocata::post(count)));
+    /// let res = client
+    ///     .post("/upload")
+    ///     .multipart([
+    ///         Part::text("title", "Holiday"),
+    ///         Part::file("photo", "beach.jpg", vec![0xff, 0xd8, 0xff]),
+    ///     ])
+    ///     .send()
+    ///     .await;
+    /// assert_eq!(res.text(), "2 fields");
+    /// # }
+    /// ```
+    pub fn multipart(self, parts: impl IntoIterator<Item = Part>) -> Self {
+        let content_type = format!("multipart/form-data; boundary={MULTIPART_BOUNDARY}");
+        self.body(multipart::encode(parts))
+            .header("content-type", &content_type)
     }
 
     /// Sends `body` as it is, with its `Content-Length` as a real client would. Set its
