@@ -16,6 +16,7 @@ use tower::ServiceExt;
 
 use super::App;
 use crate::error::{BoxError, BoxedCatch, Caught, PanicMessage, render};
+use crate::request::RequestBody;
 use crate::response::Finalize;
 use crate::routing::{Endpoint, Lookup, Target};
 use crate::server::Connection;
@@ -27,12 +28,13 @@ impl App {
     /// Answers one request, through the app's layers if it has any.
     pub(crate) async fn handle(
         &self,
-        mut request: http::Request<Body>,
-        connection: Option<Connection>,
+        request: http::Request<RequestBody>,
+        connection: Option<Arc<Connection>>,
     ) -> Response<Body> {
         if self.shared.layers.is_empty() {
             return self.handle_inner(request, connection).await;
         }
+        let mut request = request.map(RequestBody::into_body);
         if let Some(connection) = connection {
             request.extensions_mut().insert(connection);
         }
@@ -53,7 +55,8 @@ impl App {
             move |mut request: http::Request<Body>| {
                 let inner = inner.clone();
                 async move {
-                    let connection = request.extensions_mut().remove::<Connection>();
+                    let connection = request.extensions_mut().remove::<Arc<Connection>>();
+                    let request = request.map(RequestBody::from);
                     Ok::<_, Infallible>(inner.handle_inner(request, connection).await)
                 }
             },
@@ -67,13 +70,18 @@ impl App {
     /// Answers one request: route, run the view, finalize, log.
     async fn handle_inner(
         &self,
-        request: http::Request<Body>,
-        connection: Option<Connection>,
+        request: http::Request<RequestBody>,
+        connection: Option<Arc<Connection>>,
     ) -> Response<Body> {
-        let started = Instant::now();
         let is_head = request.method() == Method::HEAD;
-        let logged = tracing::enabled!(target: "bocata::access", tracing::Level::INFO)
-            .then(|| (request.method().clone(), request.uri().clone()));
+        // Read the clock only when the access log is on.
+        let logged = tracing::enabled!(target: "bocata::access", tracing::Level::INFO).then(|| {
+            (
+                request.method().clone(),
+                request.uri().clone(),
+                Instant::now(),
+            )
+        });
 
         let mut response = self.respond(request, connection).await;
         if is_head {
@@ -81,7 +89,7 @@ impl App {
             *response.body_mut() = Body::empty();
         }
 
-        if let Some((method, uri)) = logged {
+        if let Some((method, uri, started)) = logged {
             tracing::info!(
                 target: "bocata::access",
                 %method,
@@ -95,8 +103,8 @@ impl App {
 
     async fn respond(
         &self,
-        request: http::Request<Body>,
-        connection: Option<Connection>,
+        request: http::Request<RequestBody>,
+        connection: Option<Arc<Connection>>,
     ) -> Response<Body> {
         let (head, body) = request.into_parts();
         let routes = &self.shared.routes;
@@ -111,7 +119,10 @@ impl App {
         let view = match &endpoint.target {
             Target::View(view) => view,
             Target::Service { service, prefix } => {
-                let request = service::strip_prefix(http::Request::from_parts(head, body), prefix);
+                let request = service::strip_prefix(
+                    http::Request::from_parts(head, body.into_body()),
+                    prefix,
+                );
                 return match service.clone().oneshot(request).await {
                     Ok(response) => response,
                     Err(never) => match never {},
@@ -123,9 +134,8 @@ impl App {
             if crate::websocket::handshake::is_upgrade(&head.headers) {
                 let view = Arc::clone(view);
                 let route = (index, params);
-                return self
-                    .accept_websocket(endpoint, view, head, body, route, connection)
-                    .await;
+                let accept = self.accept_websocket(endpoint, view, head, body, route, connection);
+                return Box::pin(accept).await;
             }
             if !endpoint.methods.contains(Methods::GET) {
                 let err = Error::new(
@@ -260,7 +270,8 @@ impl App {
             .iter()
             .find(|(s, _)| *s == err.status());
         if let Some((_, handler)) = catcher {
-            match self.error_page(handler.as_ref(), request, err).await {
+            // Boxed, like the other cold paths, to keep every request's future small.
+            match Box::pin(self.error_page(handler.as_ref(), request, err)).await {
                 Ok(response) => return response,
                 Err(problem) => tracing::error!(
                     target: "bocata::error",
@@ -368,6 +379,7 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let app = self.clone();
-        Box::pin(async move { Ok(app.handle(request.map(Body::new), None).await) })
+        let request = request.map(|body| RequestBody::from(Body::new(body)));
+        Box::pin(async move { Ok(app.handle(request, None).await) })
     }
 }

@@ -1,15 +1,72 @@
 //! The request body: read lazily, at most once, within a size limit, then kept.
 
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum_core::body::Body;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
+use http_body::{Frame, SizeHint};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Incoming;
 use tokio::sync::OnceCell;
 
 use crate::Error;
+use crate::error::BoxError;
+
+/// A request body as it arrives: hyper's own, straight from bocata's server and kept
+/// unboxed, or any other body (the TestClient's, one passed through tower layers).
+pub(crate) enum RequestBody {
+    Wire(Incoming),
+    Boxed(Body),
+}
+
+impl RequestBody {
+    /// The body as the tower ecosystem's body type.
+    pub(crate) fn into_body(self) -> Body {
+        match self {
+            Self::Wire(incoming) => Body::new(incoming),
+            Self::Boxed(body) => body,
+        }
+    }
+}
+
+impl From<Body> for RequestBody {
+    fn from(body: Body) -> Self {
+        Self::Boxed(body)
+    }
+}
+
+impl http_body::Body for RequestBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.get_mut() {
+            Self::Wire(incoming) => Pin::new(incoming).poll_frame(cx).map_err(Into::into),
+            Self::Boxed(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Wire(incoming) => incoming.is_end_stream(),
+            Self::Boxed(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Wire(incoming) => incoming.size_hint(),
+            Self::Boxed(body) => body.size_hint(),
+        }
+    }
+}
 
 /// Why the body could not be read. Kept with the body, so a second read of a body that
 /// failed gets the same answer.
@@ -39,7 +96,7 @@ impl BodyError {
 
 /// A body that is read from the wire on first use and kept for later ones.
 pub(crate) struct LazyBody {
-    source: Mutex<Option<Body>>,
+    source: Mutex<Option<RequestBody>>,
     read: OnceCell<Result<Bytes, BodyError>>,
     limit: usize,
     timeout: Option<Duration>,
@@ -47,7 +104,7 @@ pub(crate) struct LazyBody {
 
 impl LazyBody {
     /// A body read within `limit` bytes and, if set, `timeout`.
-    pub(crate) fn new(body: Body, limit: usize, timeout: Option<Duration>) -> Self {
+    pub(crate) fn new(body: RequestBody, limit: usize, timeout: Option<Duration>) -> Self {
         Self {
             source: Mutex::new(Some(body)),
             read: OnceCell::new(),
@@ -69,6 +126,7 @@ impl LazyBody {
         self.source
             .lock()
             .map_or(None, |mut source| source.take())
+            .map(RequestBody::into_body)
             .ok_or_else(|| Error::internal("the request body was already taken"))
     }
 
@@ -195,7 +253,7 @@ mod tests {
 
     #[tokio::test]
     async fn declared_length_over_the_limit_is_refused_without_reading() {
-        let body = LazyBody::new(Body::from("0123456789"), 4, None);
+        let body = LazyBody::new(Body::from("0123456789").into(), 4, None);
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("10"));
         let err = body.bytes(&headers).await.unwrap_err();
@@ -210,10 +268,10 @@ mod tests {
 
     #[tokio::test]
     async fn undeclared_length_is_cut_at_the_limit() {
-        let body = LazyBody::new(Body::from("0123456789"), 4, None);
+        let body = LazyBody::new(Body::from("0123456789").into(), 4, None);
         let err = body.bytes(&HeaderMap::new()).await.unwrap_err();
         assert_eq!(err.status(), 413);
-        let fits = LazyBody::new(Body::from("0123"), 4, None);
+        let fits = LazyBody::new(Body::from("0123").into(), 4, None);
         assert_eq!(fits.bytes(&HeaderMap::new()).await.unwrap(), "0123");
         assert_eq!(fits.bytes(&HeaderMap::new()).await.unwrap(), "0123");
     }

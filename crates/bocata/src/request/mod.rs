@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
-use axum_core::body::Body;
 use bytes::Bytes;
 use cookie::Cookie;
 use http::header::AsHeaderName;
@@ -18,6 +17,7 @@ use http::{Extensions, HeaderMap, Method, StatusCode, Uri, Version, header};
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
+pub(crate) use self::body::RequestBody;
 use self::body::{LazyBody, has_content_type, json_error, unsupported_media_type};
 use crate::app::Shared;
 use crate::routing::{ParamRanges, ViewKey, short_type_name};
@@ -40,18 +40,18 @@ pub struct Request {
     pub(crate) app: Arc<Shared>,
     endpoint: usize,
     params: ParamRanges,
-    connection: Option<Connection>,
+    connection: Option<Arc<Connection>>,
     session: OnceLock<Session>,
 }
 
 impl Request {
     pub(crate) fn new(
         head: http::request::Parts,
-        body: Body,
+        body: RequestBody,
         app: Arc<Shared>,
         endpoint: usize,
         params: ParamRanges,
-        connection: Option<Connection>,
+        connection: Option<Arc<Connection>>,
     ) -> Self {
         Self {
             body: LazyBody::new(
@@ -314,7 +314,7 @@ impl Request {
 
     /// The connection the request came on, when served by bocata's server.
     pub(crate) fn connection(&self) -> Option<&Connection> {
-        self.connection.as_ref()
+        self.connection.as_deref()
     }
 
     /// The `Last-Event-ID` header: the id of the last server-sent event a reconnecting

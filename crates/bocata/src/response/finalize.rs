@@ -36,7 +36,7 @@ pub(crate) struct Finalize<'a> {
 impl Res {
     /// The hyper response for this `Res`.
     ///
-    /// Fixed bodies get `Content-Length`; 1xx, 204 and 304 responses get neither a body
+    /// Fixed bodies have an exact size (HEAD responses get `Content-Length`); 1xx, 204 and 304 responses get neither a body
     /// nor `Content-Type`; an explicit `Content-Type` is kept over the implied one. A
     /// streamed body is never polled for HEAD or for a status without a body.
     pub(crate) async fn into_response(self, cx: &Finalize<'_>) -> Result<Response<Body>, Error> {
@@ -81,15 +81,16 @@ impl Res {
             }))
         };
         let body = match content {
-            Content::Empty => fixed(&mut headers, Bytes::new(), implied_type),
-            Content::Bytes(bytes) => fixed(&mut headers, bytes, implied_type),
+            Content::Empty => fixed(&mut headers, Bytes::new(), implied_type, cx.method),
+            Content::Bytes(bytes) => fixed(&mut headers, bytes, implied_type, cx.method),
             Content::Json(value) => {
                 let json =
                     serde_json::to_vec(&value).map_err(|e| Error::internal(ResError::Json(e)))?;
-                fixed(&mut headers, json.into(), implied_type)
+                fixed(&mut headers, json.into(), implied_type, cx.method)
             }
             Content::File(path) => {
-                let file = OpenFile::open(&path).await?;
+                // Boxed: this future would otherwise make every request's larger.
+                let file = Box::pin(OpenFile::open(&path)).await?;
                 if !headers.contains_key(header::CONTENT_DISPOSITION) {
                     if let Some(value) = content_disposition(disposition, &file.name()) {
                         let value = HeaderValue::try_from(value).map_err(Error::internal)?;
@@ -111,7 +112,7 @@ impl Res {
                 };
                 let html = templates.render(&cx.app.routes, &name, &context, cx.app.debug)?;
                 let implied = Some(template::content_type(&name));
-                fixed(&mut headers, html.into(), implied)
+                fixed(&mut headers, html.into(), implied, cx.method)
             }
             Content::Stream(chunks) => streamed(&mut headers, chunks),
             Content::Events(events) => {
@@ -145,12 +146,37 @@ fn has_no_body(status: StatusCode) -> bool {
         || status == StatusCode::NOT_MODIFIED
 }
 
-/// A body of known bytes: `Content-Length`, and the implied `Content-Type` unless one
-/// was set.
-fn fixed(headers: &mut HeaderMap, bytes: Bytes, implied_type: Option<HeaderValue>) -> Body {
+/// A body of known bytes, with the implied `Content-Type` unless one was set.
+///
+/// `Content-Length` is left to the server, which writes it from the body's exact size
+/// without building a header value; a HEAD response's body is dropped before it gets
+/// there, so it is given the header here.
+fn fixed(
+    headers: &mut HeaderMap,
+    bytes: Bytes,
+    implied_type: Option<HeaderValue>,
+    method: &Method,
+) -> Body {
     if let Some(implied) = implied_type {
         headers.entry(header::CONTENT_TYPE).or_insert(implied);
     }
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    if method == Method::HEAD {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    }
     Body::from(bytes)
+}
+
+/// Gives `response` the `Content-Length` a server would write for it: its body's exact
+/// size, when it has one and its status allows a body. For responses that do not go
+/// through a server (the [`TestClient`](crate::testing::TestClient)); not for HEAD,
+/// whose body is already gone.
+pub(crate) fn declare_length(response: &mut Response<Body>) {
+    if has_no_body(response.status()) || response.headers().contains_key(header::CONTENT_LENGTH) {
+        return;
+    }
+    if let Some(len) = http_body::Body::size_hint(response.body()).exact() {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    }
 }

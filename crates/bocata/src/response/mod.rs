@@ -63,7 +63,7 @@ pub use self::background::TaskOutput;
 pub(crate) use self::deadline::StreamTimeouts;
 use self::disposition::{Disposition, content_disposition};
 pub(crate) use self::file::guess_type;
-pub(crate) use self::finalize::Finalize;
+pub(crate) use self::finalize::{Finalize, declare_length};
 pub(crate) use self::guarded::Guarded;
 pub use self::sse::{Event, IntoEvent};
 use self::stream::ChunkStream;

@@ -10,7 +10,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum_core::body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -24,6 +23,7 @@ use tokio_util::task::TaskTracker;
 
 use self::idle::Activity;
 use crate::App;
+use crate::request::RequestBody;
 use crate::response::Guarded;
 
 /// How long WebSockets get to close after the grace period.
@@ -254,10 +254,11 @@ impl Server {
 
         let limits = self.limits;
         let mut builder = auto::Builder::new(TokioExecutor::new());
+        // Head and keep-alive timeouts are the connection watchdog's (see `idle`), which
+        // runs one timer a connection; hyper's own would arm one for every request.
         builder
             .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout)
+            .header_read_timeout(None)
             .max_buf_size(limits.max_header_size)
             .max_headers(limits.max_headers);
         builder
@@ -289,7 +290,9 @@ impl Server {
                         // Small responses go out at once rather than waiting for Nagle.
                         stream.set_nodelay(true).ok();
                         let app = self.app.clone();
-                        let info = Connection {
+                        // Shared by the connection's requests: cloning it is one
+                        // atomic increment, where its tokens would each take a lock.
+                        let info = Arc::new(Connection {
                             peer,
                             close: CancellationToken::new(),
                             draining: draining.clone(),
@@ -297,16 +300,16 @@ impl Server {
                             sockets: sockets.clone(),
                             #[cfg(feature = "websocket")]
                             tasks: tasks.clone(),
-                        };
+                        });
                         let close = info.close.clone();
                         let activity = Activity::new();
                         let watched = Arc::clone(&activity);
                         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
                             let app = app.clone();
-                            let info = info.clone();
+                            let info = Arc::clone(&info);
                             let in_flight = watched.begin();
                             async move {
-                                let response = app.handle(request.map(Body::new), Some(info)).await;
+                                let response = app.handle(request.map(RequestBody::Wire), Some(info)).await;
                                 Ok::<_, Infallible>(response.map(|body| Guarded::new(body, in_flight)))
                             }
                         });

@@ -129,18 +129,6 @@ impl FnView {
         };
         slot.as_deref()
     }
-
-    fn dispatch<'a>(
-        &'a self,
-        method: Methods,
-        req: &'a Request,
-        res: &'a mut Res,
-    ) -> BoxFuture<'a, Result> {
-        match self.handler(method) {
-            Some(handler) => handler.call_boxed(req, res),
-            None => Box::pin(not_implemented(req, res)),
-        }
-    }
 }
 
 impl View for FnView {
@@ -161,23 +149,35 @@ impl View for FnView {
         .fold(Methods::EMPTY, Methods::with)
     }
 
+    fn call_boxed<'a>(
+        &'a self,
+        method: Methods,
+        req: &'a Request,
+        res: &'a mut Res,
+    ) -> BoxFuture<'a, Result> {
+        match self.handler(method) {
+            Some(handler) => handler.call_boxed(req, res),
+            None => Box::pin(not_implemented(req, res)),
+        }
+    }
+
     async fn on_get(&self, req: &Request, res: &mut Res) -> Result {
-        self.dispatch(Methods::GET, req, res).await
+        self.call_boxed(Methods::GET, req, res).await
     }
 
     async fn on_post(&self, req: &Request, res: &mut Res) -> Result {
-        self.dispatch(Methods::POST, req, res).await
+        self.call_boxed(Methods::POST, req, res).await
     }
 
     async fn on_put(&self, req: &Request, res: &mut Res) -> Result {
-        self.dispatch(Methods::PUT, req, res).await
+        self.call_boxed(Methods::PUT, req, res).await
     }
 
     async fn on_patch(&self, req: &Request, res: &mut Res) -> Result {
-        self.dispatch(Methods::PATCH, req, res).await
+        self.call_boxed(Methods::PATCH, req, res).await
     }
 
     async fn on_delete(&self, req: &Request, res: &mut Res) -> Result {
-        self.dispatch(Methods::DELETE, req, res).await
+        self.call_boxed(Methods::DELETE, req, res).await
     }
 }

@@ -148,6 +148,30 @@ pub trait View: Send + Sync + 'static {
     fn websocket_protocols(&self) -> &[&'static str] {
         &[]
     }
+
+    /// Calls the `on_*` method for `method`, its future boxed so the route table can
+    /// hold views of every type. Function views override it to hand over their
+    /// handler's future, already boxed, instead of boxing it a second time. Not part of
+    /// the API: never call or override it.
+    #[doc(hidden)]
+    fn call_boxed<'a>(
+        &'a self,
+        method: Methods,
+        req: &'a Request,
+        res: &'a mut Res,
+    ) -> BoxFuture<'a, Result>
+    where
+        Self: Sized,
+    {
+        match method {
+            Methods::GET => Box::pin(self.on_get(req, res)),
+            Methods::POST => Box::pin(self.on_post(req, res)),
+            Methods::PUT => Box::pin(self.on_put(req, res)),
+            Methods::PATCH => Box::pin(self.on_patch(req, res)),
+            Methods::DELETE => Box::pin(self.on_delete(req, res)),
+            _ => Box::pin(not_implemented(req, res)),
+        }
+    }
 }
 
 /// The body of the `on_*` methods a view does not override. bocata checks
@@ -227,13 +251,6 @@ impl<V: View> ErasedView for V {
         req: &'a Request,
         res: &'a mut Res,
     ) -> BoxFuture<'a, Result> {
-        match method {
-            Methods::GET => Box::pin(self.on_get(req, res)),
-            Methods::POST => Box::pin(self.on_post(req, res)),
-            Methods::PUT => Box::pin(self.on_put(req, res)),
-            Methods::PATCH => Box::pin(self.on_patch(req, res)),
-            Methods::DELETE => Box::pin(self.on_delete(req, res)),
-            _ => Box::pin(not_implemented(req, res)),
-        }
+        View::call_boxed(self, method, req, res)
     }
 }

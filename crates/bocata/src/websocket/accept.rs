@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::handshake::{self, InProcess};
 use super::socket::{Io, WebSocket};
 use crate::error::PanicMessage;
+use crate::request::RequestBody;
 use crate::routing::{Endpoint, ParamRanges};
 use crate::server::Connection;
 use crate::view::ErasedView;
@@ -34,9 +35,9 @@ impl App {
         endpoint: &Endpoint,
         view: Arc<dyn ErasedView>,
         mut head: http::request::Parts,
-        body: Body,
+        body: RequestBody,
         (index, params): (usize, ParamRanges),
-        connection: Option<Connection>,
+        connection: Option<Arc<Connection>>,
     ) -> Response<Body> {
         let handshake = match handshake::check(&head.method, head.version, &head.headers) {
             Ok(handshake) => handshake,
