@@ -68,29 +68,40 @@ def wrk(url, method):
     return rps, float(p99.group(1)) * scale
 
 
+# Every server stays up for the whole run (an idle one costs nothing); measurements
+# alternate contender by contender within each endpoint and round, so neighbouring
+# measurements, which share the machine's mood, are the ones compared.
+servers = {c: start(c) for c in CONTENDERS}
 results = {(c, e): [] for c in CONTENDERS for e, _, _ in ENDPOINTS}
-rss = {c: 0.0 for c in CONTENDERS}
-for round_ in range(ROUNDS):
-    for contender in CONTENDERS:
-        process, addr = start(contender)
-        try:
-            for name, method, path in ENDPOINTS:
-                results[(contender, name)].append(wrk(f"http://{addr}{path}", method))
-            rss[contender] = max(rss[contender], peak_rss_mib(process.pid))
-        finally:
-            process.terminate()
-            process.wait()
-        print(f"round {round_ + 1}/{ROUNDS}: {contender} done", file=sys.stderr, flush=True)
+ratios = {(c, e): [] for c in CONTENDERS for e, _, _ in ENDPOINTS}
+try:
+    for round_ in range(ROUNDS):
+        for name, method, path in ENDPOINTS:
+            measured = {}
+            for contender in CONTENDERS:
+                _, addr = servers[contender]
+                measured[contender] = wrk(f"http://{addr}{path}", method)
+                results[(contender, name)].append(measured[contender])
+            if "hyper" in measured:
+                for contender, (rps, _) in measured.items():
+                    ratios[(contender, name)].append(rps / measured["hyper"][0])
+        print(f"round {round_ + 1}/{ROUNDS} done", file=sys.stderr, flush=True)
+    rss = {c: peak_rss_mib(process.pid) for c, (process, _) in servers.items()}
+finally:
+    for process, _ in servers.values():
+        process.terminate()
+        process.wait()
 
 print(f"\n{ROUNDS} rounds of {SECONDS} s per endpoint, wrk -t1 -c64, server on one core "
-      f"with one worker thread\n")
+      f"with one worker thread; × hyper is the median of each round's ratio\n")
 print("| endpoint | contender | requests/s (median) | p99 latency (median) | peak RSS | × hyper |")
 print("|---|---|---:|---:|---:|---:|")
 for name, _, _ in ENDPOINTS:
-    floor = statistics.median(r for r, _ in results[("hyper", name)])
     for contender in CONTENDERS:
         runs = results[(contender, name)]
         rps = statistics.median(r for r, _ in runs)
         p99 = statistics.median(p for _, p in runs)
+        ratio = ratios[(contender, name)]
+        shown = f"{statistics.median(ratio):.2f}" if ratio else "–"
         print(f"| {name} | {contender} | {rps:,.0f} | {p99:.2f} ms | {rss[contender]:.1f} MiB | "
-              f"{rps / floor:.2f} |")
+              f"{shown} |")

@@ -2,19 +2,18 @@
 //! ranges.
 
 use std::collections::hash_map::RandomState;
+use std::fs;
 use std::hash::BuildHasher;
-use std::io::{self, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum_core::body::Body;
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::{Stream, TryStreamExt};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use tokio::fs::File;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use super::conditional::{self, Precondition, Validators};
 use super::range::{self, RangeOutcome};
@@ -30,7 +29,7 @@ const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 /// A file opened for a response, with what its headers need.
 #[derive(Debug)]
 pub(crate) struct OpenFile {
-    file: File,
+    file: fs::File,
     path: PathBuf,
     len: u64,
     validators: Validators,
@@ -54,8 +53,16 @@ impl OpenFile {
     /// a regular file) is a 404, a permission problem a 403; anything else is a 500
     /// whose cause is logged.
     pub(crate) async fn open(path: &Path) -> Result<Self, Error> {
-        let file = File::open(path).await.map_err(|e| open_error(path, &e))?;
-        let metadata = file.metadata().await.map_err(|e| open_error(path, &e))?;
+        // Opening and reading the metadata are one trip to the blocking pool, not two.
+        let owned = path.to_owned();
+        let opened = tokio::task::spawn_blocking(move || {
+            let file = fs::File::open(&owned)?;
+            let metadata = file.metadata()?;
+            Ok::<_, io::Error>((file, metadata))
+        })
+        .await
+        .map_err(Error::internal)?;
+        let (file, metadata) = opened.map_err(|e| open_error(path, &e))?;
         if !metadata.is_file() {
             return Err(Error::from_status(StatusCode::NOT_FOUND));
         }
@@ -246,29 +253,21 @@ fn multipart_segments(
 /// stream with an error, which aborts the response rather than letting the client take
 /// a short body for a whole one; the problem is logged.
 fn read_segments(
-    mut file: File,
+    file: fs::File,
     segments: Vec<Segment>,
     path: PathBuf,
 ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+    let file = Arc::new(file);
     let stream = async_stream::try_stream! {
         for segment in segments {
             match segment {
                 Segment::Bytes(bytes) => yield bytes,
                 Segment::File(range) => {
-                    file.seek(SeekFrom::Start(range.start)).await?;
-                    let wanted = range.end - range.start;
-                    let mut chunks = ReaderStream::with_capacity((&mut file).take(wanted), CHUNK_SIZE);
-                    let mut sent = 0;
-                    while let Some(chunk) = chunks.next().await {
-                        let chunk = chunk?;
-                        sent += chunk.len() as u64;
-                        yield chunk;
-                    }
-                    if sent < wanted {
-                        Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            format!("the file ended after {sent} of {wanted} bytes"),
-                        ))?;
+                    let mut offset = range.start;
+                    while offset < range.end {
+                        let len = usize::try_from(range.end - offset).map_or(CHUNK_SIZE, |left| left.min(CHUNK_SIZE));
+                        yield read_chunk(Arc::clone(&file), offset, len).await?;
+                        offset += len as u64;
                     }
                 }
             }
@@ -281,6 +280,25 @@ fn read_segments(
             "aborting a file response: {e}"
         );
     })
+}
+
+/// `len` bytes of `file` from `offset`, read in one trip to the blocking pool. A file
+/// that has shrunk since it was opened is an error, not a short chunk.
+async fn read_chunk(file: Arc<fs::File>, offset: u64, len: usize) -> io::Result<Bytes> {
+    let read = tokio::task::spawn_blocking(move || {
+        let mut file = &*file;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut chunk = vec![0; len];
+        file.read_exact(&mut chunk).map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => io::Error::new(
+                e.kind(),
+                format!("the file ended before byte {}", offset + len as u64),
+            ),
+            _ => e,
+        })?;
+        Ok(Bytes::from(chunk))
+    });
+    read.await.map_err(io::Error::other)?
 }
 
 #[cfg(test)]
