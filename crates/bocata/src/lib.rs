@@ -75,6 +75,7 @@ mod router;
 pub mod routing;
 pub mod server;
 mod service;
+#[cfg(feature = "sessions")]
 pub mod session;
 mod state;
 pub mod static_files;
@@ -96,6 +97,7 @@ pub use response::{Event, Res, StreamWriter};
 pub use router::Router;
 #[doc(inline)]
 pub use server::Server;
+#[cfg(feature = "sessions")]
 #[doc(inline)]
 pub use session::{Session, SessionConfig};
 #[doc(inline)]

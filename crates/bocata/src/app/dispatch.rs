@@ -176,24 +176,22 @@ impl App {
     pub(crate) async fn finish(
         &self,
         request: &Request,
-        mut res: Res,
+        res: Res,
         outcome: std::thread::Result<crate::Result>,
     ) -> Response<Body> {
         let result = match outcome {
-            Ok(Ok(())) => match request.session_cookie() {
-                Ok(cookie) => {
-                    if let Some(cookie) = cookie {
-                        res.append_header(header::SET_COOKIE, cookie);
-                    }
-                    Ok(())
-                }
-                Err(err) => Err(err),
-            },
-            Ok(Err(err)) => Err(err),
+            Ok(result) => result.map(|()| res),
             Err(panic) => Err(Error::internal(PanicMessage::from_payload(&*panic))),
         };
+        #[cfg(feature = "sessions")]
+        let result = result.and_then(|mut res| {
+            if let Some(cookie) = request.session_cookie()? {
+                res.append_header(header::SET_COOKIE, cookie);
+            }
+            Ok(res)
+        });
         let result = match result {
-            Ok(()) => {
+            Ok(res) => {
                 let cx = Finalize {
                     method: request.method(),
                     headers: request.headers(),

@@ -18,6 +18,7 @@ use crate::response::StreamTimeouts;
 use crate::routing::{RouteError, Routes, Target};
 use crate::server::Server;
 use crate::service::{self, BoxLayer, HttpService};
+#[cfg(feature = "sessions")]
 use crate::session::{SessionConfig, Sessions};
 use crate::state::StateMap;
 use crate::static_files::{self, StaticFiles};
@@ -89,6 +90,7 @@ pub(crate) struct Shared {
     hooks: Hooks,
     catchers: Vec<(StatusCode, Arc<dyn BoxedCatch>)>,
     layers: Vec<BoxLayer>,
+    #[cfg(feature = "sessions")]
     pub(crate) sessions: Sessions,
     #[cfg(feature = "templates")]
     pub(crate) templates: Option<Templates>,
@@ -114,6 +116,7 @@ impl Default for Shared {
             hooks: Hooks::default(),
             catchers: Vec::new(),
             layers: Vec::new(),
+            #[cfg(feature = "sessions")]
             sessions: Sessions::default(),
             #[cfg(feature = "templates")]
             templates: None,
@@ -444,6 +447,7 @@ impl App {
     /// # Panics
     ///
     /// If the key is shorter than 64 bytes, when the app is built.
+    #[cfg(feature = "sessions")]
     #[must_use]
     #[track_caller]
     pub fn secret_key(mut self, key: impl AsRef<[u8]>) -> Self {
@@ -465,6 +469,7 @@ impl App {
     /// without one it refuses to start (in [`Server`] and in the
     /// [`TestClient`](crate::testing::TestClient)) rather than fail at the first
     /// request that uses a session.
+    #[cfg(feature = "sessions")]
     #[must_use]
     pub fn session_config(mut self, config: SessionConfig) -> Self {
         let sessions = &mut self.shared_mut().sessions;
@@ -480,6 +485,7 @@ impl App {
     ///
     /// When the app configured sessions without a secret key.
     pub(crate) fn check(&self) {
+        #[cfg(feature = "sessions")]
         self.shared.sessions.check();
     }
 

@@ -8,7 +8,7 @@ use std::any::{TypeId, type_name};
 use std::fmt::Display;
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use cookie::Cookie;
@@ -22,6 +22,7 @@ use self::body::{LazyBody, has_content_type, json_error, unsupported_media_type}
 use crate::app::Shared;
 use crate::routing::{ParamRanges, ViewKey, short_type_name};
 use crate::server::Connection;
+#[cfg(feature = "sessions")]
 use crate::session::Session;
 use crate::{Error, Result, View};
 
@@ -41,7 +42,8 @@ pub struct Request {
     endpoint: usize,
     params: ParamRanges,
     connection: Option<Arc<Connection>>,
-    session: OnceLock<Session>,
+    #[cfg(feature = "sessions")]
+    session: std::sync::OnceLock<Session>,
 }
 
 impl Request {
@@ -67,7 +69,8 @@ impl Request {
             endpoint,
             params,
             connection,
-            session: OnceLock::new(),
+            #[cfg(feature = "sessions")]
+            session: std::sync::OnceLock::new(),
         }
     }
 
@@ -353,6 +356,7 @@ impl Request {
     /// another key gives an empty session, not an error.
     ///
     /// Without a secret key this is a 500 whose logged cause says so.
+    #[cfg(feature = "sessions")]
     pub fn session(&self) -> Result<&Session> {
         let sessions = &self.app.sessions;
         let Some(key) = &sessions.key else {
@@ -366,6 +370,7 @@ impl Request {
     }
 
     /// The `Set-Cookie` value for the session, if it was used and changed.
+    #[cfg(feature = "sessions")]
     pub(crate) fn session_cookie(&self) -> Result<Option<http::HeaderValue>> {
         match (self.session.get(), &self.app.sessions.key) {
             (Some(session), Some(key)) => self.app.sessions.set_cookie(key, session),
