@@ -40,6 +40,20 @@ impl Res {
     /// nor `Content-Type`; an explicit `Content-Type` is kept over the implied one. A
     /// streamed body is never polled for HEAD or for a status without a body.
     pub(crate) async fn into_response(self, cx: &Finalize<'_>) -> Result<Response<Body>, Error> {
+        // Opening a file is the only wait. It comes first, while nothing but `self` is
+        // held, and boxed: the future of every request embeds this one, and hyper moves
+        // it, so it is kept small.
+        let file = match &self.content {
+            Content::File(path) if self.error.is_none() => {
+                Some(Box::pin(OpenFile::open(path)).await?)
+            }
+            _ => None,
+        };
+        self.finalize(cx, file)
+    }
+
+    /// The response, once the file to send, if any, is open.
+    fn finalize(self, cx: &Finalize<'_>, file: Option<OpenFile>) -> Result<Response<Body>, Error> {
         if let Some(error) = self.error {
             return Err(Error::internal(error));
         }
@@ -89,8 +103,7 @@ impl Res {
                 fixed(&mut headers, json.into(), implied_type, cx.method)
             }
             Content::File(path) => {
-                // Boxed: this future would otherwise make every request's larger.
-                let file = Box::pin(OpenFile::open(&path)).await?;
+                let file = file.ok_or_else(|| Error::internal("a file response was not opened"))?;
                 if !headers.contains_key(header::CONTENT_DISPOSITION) {
                     if let Some(value) = content_disposition(disposition, &file.name()) {
                         let value = HeaderValue::try_from(value).map_err(Error::internal)?;
