@@ -93,7 +93,7 @@ finally:
         process.wait()
 
 print(f"\n{ROUNDS} rounds of {SECONDS} s per endpoint, wrk -t1 -c64, server on one core "
-      f"with one worker thread; × hyper is the median of each round's ratio\n")
+      f"with one worker thread; × hyper is the median of each round's ratio (lowest–highest)\n")
 print("| endpoint | contender | requests/s (median) | p99 latency (median) | peak RSS | × hyper |")
 print("|---|---|---:|---:|---:|---:|")
 for name, _, _ in ENDPOINTS:
@@ -102,6 +102,6 @@ for name, _, _ in ENDPOINTS:
         rps = statistics.median(r for r, _ in runs)
         p99 = statistics.median(p for _, p in runs)
         ratio = ratios[(contender, name)]
-        shown = f"{statistics.median(ratio):.2f}" if ratio else "–"
+        shown = f"{statistics.median(ratio):.2f} ({min(ratio):.2}–{max(ratio):.2})" if ratio else "–"
         print(f"| {name} | {contender} | {rps:,.0f} | {p99:.2f} ms | {rss[contender]:.1f} MiB | "
               f"{shown} |")

@@ -179,6 +179,28 @@ impl App {
         res: Res,
         outcome: std::thread::Result<crate::Result>,
     ) -> Response<Body> {
+        // Only a file makes finishing wait (to open it); that wait is boxed, and the
+        // rest is done without one, so that this future, which every request's embeds
+        // and hyper moves, stays small.
+        let result = match self.settle(request, res, outcome) {
+            Settled::Done(result) => result,
+            Settled::OpenFile(res) => {
+                Box::pin(res.into_response(&self.finalize_context(request))).await
+            }
+        };
+        match result {
+            Ok(response) => response,
+            Err(err) => self.error_response(request, &err).await,
+        }
+    }
+
+    /// [`finish`](Self::finish) as far as it goes without waiting.
+    fn settle(
+        &self,
+        request: &Request,
+        res: Res,
+        outcome: std::thread::Result<crate::Result>,
+    ) -> Settled {
         let result = match outcome {
             Ok(result) => result.map(|()| res),
             Err(panic) => Err(Error::internal(PanicMessage::from_payload(&*panic))),
@@ -190,21 +212,19 @@ impl App {
             }
             Ok(res)
         });
-        let result = match result {
-            Ok(res) => {
-                let cx = Finalize {
-                    method: request.method(),
-                    headers: request.headers(),
-                    app: &self.shared,
-                    connection: request.connection(),
-                };
-                res.into_response(&cx).await
-            }
-            Err(err) => Err(err),
-        };
         match result {
-            Ok(response) => response,
-            Err(err) => self.error_response(request, &err).await,
+            Ok(res) if res.sends_file() => Settled::OpenFile(res),
+            Ok(res) => Settled::Done(res.finalize(&self.finalize_context(request), None)),
+            Err(err) => Settled::Done(Err(err)),
+        }
+    }
+
+    fn finalize_context<'a>(&'a self, request: &'a Request) -> Finalize<'a> {
+        Finalize {
+            method: request.method(),
+            headers: request.headers(),
+            app: &self.shared,
+            connection: request.connection(),
         }
     }
 
@@ -315,6 +335,12 @@ impl App {
         };
         res.into_response(&cx).await
     }
+}
+
+/// How far [`App::settle`] got: the response or the error, or a file to open.
+enum Settled {
+    Done(Result<Response<Body>, Error>),
+    OpenFile(Res),
 }
 
 /// The parts of a request an error response needs, from either request type.

@@ -39,21 +39,28 @@ impl Res {
     /// Fixed bodies have an exact size (HEAD responses get `Content-Length`); 1xx, 204 and 304 responses get neither a body
     /// nor `Content-Type`; an explicit `Content-Type` is kept over the implied one. A
     /// streamed body is never polled for HEAD or for a status without a body.
+    /// Opening a file is the only wait; [`finalize`](Self::finalize) does the rest
+    /// without one.
     pub(crate) async fn into_response(self, cx: &Finalize<'_>) -> Result<Response<Body>, Error> {
-        // Opening a file is the only wait. It comes first, while nothing but `self` is
-        // held, and boxed: the future of every request embeds this one, and hyper moves
-        // it, so it is kept small.
         let file = match &self.content {
-            Content::File(path) if self.error.is_none() => {
-                Some(Box::pin(OpenFile::open(path)).await?)
-            }
+            Content::File(path) if self.error.is_none() => Some(OpenFile::open(path).await?),
             _ => None,
         };
         self.finalize(cx, file)
     }
 
-    /// The response, once the file to send, if any, is open.
-    fn finalize(self, cx: &Finalize<'_>, file: Option<OpenFile>) -> Result<Response<Body>, Error> {
+    /// Whether this response sends a file, which [`into_response`](Self::into_response)
+    /// must open; any other is finished by [`finalize`](Self::finalize) at once.
+    pub(crate) fn sends_file(&self) -> bool {
+        matches!(self.content, Content::File(_))
+    }
+
+    /// The response, given the file to send if it sends one, already open.
+    pub(crate) fn finalize(
+        self,
+        cx: &Finalize<'_>,
+        file: Option<OpenFile>,
+    ) -> Result<Response<Body>, Error> {
         if let Some(error) = self.error {
             return Err(Error::internal(error));
         }
