@@ -54,37 +54,54 @@ def peak_rss_mib(pid):
     return 0.0
 
 
-def wrk(url, method):
+def cpu_seconds(pid):
+    """The server's user and system CPU time so far, all its threads included."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, method, pid):
+    """requests/s, p99 latency in ms, and the server's CPU microseconds per request."""
     args = ["taskset", "-c", "1", "wrk", "-t1", "-c64", f"-d{SECONDS}s", "--latency", url]
     if method == "POST":
         args[5:5] = ["-s", post]
+    cpu_before = cpu_seconds(pid)
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(pid) - cpu_before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise RuntimeError(f"{url}: {errors.group(1)} error responses\n{out}")
-    return rps, float(p99.group(1)) * scale
+    return rps, float(p99.group(1)) * scale, cpu * 1e6 / max(requests, 1)
 
 
 # Every server stays up for the whole run (an idle one costs nothing); measurements
 # alternate contender by contender within each endpoint and round, so neighbouring
-# measurements, which share the machine's mood, are the ones compared.
+# measurements, which share the machine's mood, are the ones compared. Besides
+# throughput, the server's CPU time per request is read from /proc: time the
+# hypervisor takes from the server's core does not count in it, so it is the steadier
+# figure on a shared machine.
 servers = {c: start(c) for c in CONTENDERS}
 results = {(c, e): [] for c in CONTENDERS for e, _, _ in ENDPOINTS}
 ratios = {(c, e): [] for c in CONTENDERS for e, _, _ in ENDPOINTS}
+cpu_ratios = {(c, e): [] for c in CONTENDERS for e, _, _ in ENDPOINTS}
 try:
     for round_ in range(ROUNDS):
         for name, method, path in ENDPOINTS:
             measured = {}
             for contender in CONTENDERS:
-                _, addr = servers[contender]
-                measured[contender] = wrk(f"http://{addr}{path}", method)
+                process, addr = servers[contender]
+                measured[contender] = wrk(f"http://{addr}{path}", method, process.pid)
                 results[(contender, name)].append(measured[contender])
             if "hyper" in measured:
-                for contender, (rps, _) in measured.items():
-                    ratios[(contender, name)].append(rps / measured["hyper"][0])
+                floor_rps, _, floor_cpu = measured["hyper"]
+                for contender, (rps, _, cpu) in measured.items():
+                    ratios[(contender, name)].append(rps / floor_rps)
+                    cpu_ratios[(contender, name)].append(floor_cpu / cpu)
         print(f"round {round_ + 1}/{ROUNDS} done", file=sys.stderr, flush=True)
     rss = {c: peak_rss_mib(process.pid) for c, (process, _) in servers.items()}
 finally:
@@ -92,16 +109,25 @@ finally:
         process.terminate()
         process.wait()
 
+
+def ratio_cell(values):
+    if not values:
+        return "–"
+    return f"{statistics.median(values):.2f} ({min(values):.2}–{max(values):.2})"
+
+
 print(f"\n{ROUNDS} rounds of {SECONDS} s per endpoint, wrk -t1 -c64, server on one core "
-      f"with one worker thread; × hyper is the median of each round's ratio (lowest–highest)\n")
-print("| endpoint | contender | requests/s (median) | p99 latency (median) | peak RSS | × hyper |")
-print("|---|---|---:|---:|---:|---:|")
+      f"with one worker thread. Ratios are to hyper, the median of each round's ratio "
+      f"(lowest–highest); for CPU, hyper's CPU time per request over the contender's.\n")
+print("| endpoint | contender | requests/s | × hyper | CPU per request | × hyper (CPU) "
+      "| p99 latency | peak RSS |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 for name, _, _ in ENDPOINTS:
     for contender in CONTENDERS:
         runs = results[(contender, name)]
-        rps = statistics.median(r for r, _ in runs)
-        p99 = statistics.median(p for _, p in runs)
-        ratio = ratios[(contender, name)]
-        shown = f"{statistics.median(ratio):.2f} ({min(ratio):.2}–{max(ratio):.2})" if ratio else "–"
-        print(f"| {name} | {contender} | {rps:,.0f} | {p99:.2f} ms | {rss[contender]:.1f} MiB | "
-              f"{shown} |")
+        rps = statistics.median(r for r, _, _ in runs)
+        p99 = statistics.median(p for _, p, _ in runs)
+        cpu = statistics.median(c for _, _, c in runs)
+        print(f"| {name} | {contender} | {rps:,.0f} | {ratio_cell(ratios[(contender, name)])} "
+              f"| {cpu:.2f} µs | {ratio_cell(cpu_ratios[(contender, name)])} | {p99:.2f} ms "
+              f"| {rss[contender]:.1f} MiB |")

@@ -24,9 +24,11 @@ use tokio::sync::oneshot;
 
 const WARM_UP: usize = 200;
 const REQUESTS: usize = 2000;
+// ANCHOR: allowance
 /// What bocata may allocate per request beyond hyper: the view's future and the
 /// response body, each behind a pointer.
 const ALLOWANCE: u64 = 2;
+// ANCHOR_END: allowance
 
 async fn plaintext(_req: &Request, res: &mut Res) -> Result {
     res.text("Hello, World!");
@@ -167,6 +169,7 @@ fn compare(path: &'static str) {
         per_request(hyper),
         per_request(bocata)
     );
+    // ANCHOR: budget
     // A hundredth of an allocation a request of slack, for the runtime's own rare ones.
     let budget = hyper + ALLOWANCE * REQUESTS as u64 + REQUESTS as u64 / 100;
     assert!(
@@ -175,6 +178,7 @@ fn compare(path: &'static str) {
         per_request(bocata),
         per_request(hyper),
     );
+    // ANCHOR_END: budget
 }
 
 #[test]

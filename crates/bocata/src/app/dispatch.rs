@@ -11,6 +11,7 @@ use std::time::Instant;
 use axum_core::body::Body;
 use bytes::Bytes;
 use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Either};
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use tower::ServiceExt;
 
@@ -26,23 +27,29 @@ use crate::{Error, Request, Res};
 
 impl App {
     /// Answers one request, through the app's layers if it has any.
-    pub(crate) async fn handle(
+    ///
+    /// This and [`handle_inner`](Self::handle_inner) are plain functions returning a
+    /// future, not `async fn`s: an `async fn` keeps its arguments for its whole life, so
+    /// each level would hold the request again, and hyper moves the whole future.
+    pub(crate) fn handle(
         &self,
         request: http::Request<RequestBody>,
         connection: Option<Arc<Connection>>,
-    ) -> Response<Body> {
+    ) -> impl Future<Output = Response<Body>> + Send + '_ {
         if self.shared.layers.is_empty() {
-            return self.handle_inner(request, connection).await;
+            return Either::Left(self.handle_inner(request, connection));
         }
         let mut request = request.map(RequestBody::into_body);
         if let Some(connection) = connection {
             request.extensions_mut().insert(connection);
         }
         let stack = self.stack.get_or_init(|| self.build_stack()).clone();
-        match stack.oneshot(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        }
+        Either::Right(async move {
+            match stack.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        })
     }
 
     /// The app's own service, wrapped in its layers in the order they were added.
@@ -68,11 +75,11 @@ impl App {
     }
 
     /// Answers one request: route, run the view, finalize, log.
-    async fn handle_inner(
+    fn handle_inner(
         &self,
         request: http::Request<RequestBody>,
         connection: Option<Arc<Connection>>,
-    ) -> Response<Body> {
+    ) -> impl Future<Output = Response<Body>> + Send + '_ {
         let is_head = request.method() == Method::HEAD;
         // Read the clock only when the access log is on.
         let logged = tracing::enabled!(target: "bocata::access", tracing::Level::INFO).then(|| {
@@ -82,38 +89,68 @@ impl App {
                 Instant::now(),
             )
         });
-
-        let mut response = self.respond(request, connection).await;
-        if is_head {
-            // Same status and headers as GET (Content-Length included), no body.
-            *response.body_mut() = Body::empty();
-        }
-
-        if let Some((method, uri, started)) = logged {
-            tracing::info!(
-                target: "bocata::access",
-                %method,
-                path = uri.path(),
-                status = response.status().as_u16(),
-                micros = started.elapsed().as_micros() as u64,
-            );
-        }
-        response
+        // `map`, not an `async` block: a block would keep the future it awaits twice.
+        self.respond(request, connection).map(move |mut response| {
+            if is_head {
+                // Same status and headers as GET (Content-Length included), no body.
+                *response.body_mut() = Body::empty();
+            }
+            if let Some((method, uri, started)) = logged {
+                tracing::info!(
+                    target: "bocata::access",
+                    %method,
+                    path = uri.path(),
+                    status = response.status().as_u16(),
+                    micros = started.elapsed().as_micros() as u64,
+                );
+            }
+            response
+        })
     }
 
-    async fn respond(
+    /// Routes the request, then runs the view and finishes its response.
+    fn respond(
         &self,
         request: http::Request<RequestBody>,
         connection: Option<Arc<Connection>>,
-    ) -> Response<Body> {
+    ) -> impl Future<Output = Response<Body>> + Send + '_ {
+        let mut routed = self.find_view(request, connection);
+        async move {
+            // Matched in place: moving the request out would keep it twice.
+            match &mut routed {
+                Routed::Answer(response) => std::mem::take(response),
+                Routed::Elsewhere(answer) => answer.await,
+                Routed::View {
+                    request,
+                    endpoint,
+                    view,
+                    method,
+                } => {
+                    let mut res = Res::new();
+                    let run = self.run_view(endpoint, *view, *method, request, &mut res);
+                    let outcome = AssertUnwindSafe(run).catch_unwind().await;
+                    self.finish(request, res, outcome).await
+                }
+            }
+        }
+    }
+
+    /// Everything before the view, none of which waits: the route, the method, and
+    /// the answers that need no view (redirects, `OPTIONS`, errors, mounted services,
+    /// WebSocket upgrades; the last three are handed back as boxed futures).
+    fn find_view(
+        &self,
+        request: http::Request<RequestBody>,
+        connection: Option<Arc<Connection>>,
+    ) -> Routed<'_> {
         let (head, body) = request.into_parts();
         let routes = &self.shared.routes;
         let (index, params) = match routes.lookup(head.uri.path()) {
             Lookup::Found(index, params) => (index, params),
-            Lookup::RedirectTo(path) => return trailing_slash_redirect(&head, &path),
-            Lookup::NotFound => {
-                return self.error_response(&head, &Error::from_status(404)).await;
+            Lookup::RedirectTo(path) => {
+                return Routed::Answer(trailing_slash_redirect(&head, &path));
             }
+            Lookup::NotFound => return self.fail(head, Error::from_status(404)),
         };
         let endpoint = routes.endpoint(index);
         let view = match &endpoint.target {
@@ -123,10 +160,13 @@ impl App {
                     http::Request::from_parts(head, body.into_body()),
                     prefix,
                 );
-                return match service.clone().oneshot(request).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                };
+                let answer = service.clone().oneshot(request);
+                return Routed::Elsewhere(Box::pin(async move {
+                    match answer.await {
+                        Ok(response) => response,
+                        Err(never) => match never {},
+                    }
+                }));
             }
         };
         #[cfg(feature = "websocket")]
@@ -135,7 +175,7 @@ impl App {
                 let view = Arc::clone(view);
                 let route = (index, params);
                 let accept = self.accept_websocket(endpoint, view, head, body, route, connection);
-                return Box::pin(accept).await;
+                return Routed::Elsewhere(Box::pin(accept));
             }
             if !endpoint.methods.contains(Methods::GET) {
                 let err = Error::new(
@@ -143,7 +183,7 @@ impl App {
                     "this resource speaks WebSocket only: open it with `Upgrade: websocket`",
                 )
                 .with_header(header::UPGRADE, HeaderValue::from_static("websocket"));
-                return self.error_response(&head, &err).await;
+                return self.fail(head, err);
             }
         }
         let method = match Verb::of(&head.method) {
@@ -154,53 +194,61 @@ impl App {
                 response
                     .headers_mut()
                     .insert(header::ALLOW, endpoint.allow.clone());
-                return response;
+                return Routed::Answer(response);
             }
             Verb::Call(_) | Verb::Unsupported => {
                 let err = Error::from_status(StatusCode::METHOD_NOT_ALLOWED)
                     .with_header(header::ALLOW, endpoint.allow.clone());
-                return self.error_response(&head, &err).await;
+                return self.fail(head, err);
             }
         };
-
         let shared = Arc::clone(&self.shared);
-        let mut request = Request::new(head, body, shared, index, params, connection);
-        let mut res = Res::new();
-        let run = self.run_view(endpoint, view.as_ref(), method, &mut request, &mut res);
-        let outcome = AssertUnwindSafe(run).catch_unwind().await;
-        self.finish(&request, res, outcome).await
+        Routed::View {
+            request: Request::new(head, body, shared, index, params, connection),
+            endpoint,
+            view: view.as_ref(),
+            method,
+        }
+    }
+
+    /// The error response for a request that reached no view.
+    fn fail(&self, head: http::request::Parts, err: Error) -> Routed<'_> {
+        Routed::Elsewhere(Box::pin(
+            async move { self.error_response(&head, &err).await },
+        ))
     }
 
     /// The response for what the hooks and the view made of `res`: the session cookie
     /// added, finalized; or the error page for what went wrong.
-    pub(crate) async fn finish(
-        &self,
-        request: &Request,
+    pub(crate) fn finish<'a>(
+        &'a self,
+        request: &'a Request,
         res: Res,
         outcome: std::thread::Result<crate::Result>,
-    ) -> Response<Body> {
+    ) -> impl Future<Output = Response<Body>> + Send + 'a {
         // Only a file makes finishing wait (to open it); that wait is boxed, and the
-        // rest is done without one, so that this future, which every request's embeds
-        // and hyper moves, stays small.
-        let result = match self.settle(request, res, outcome) {
-            Settled::Done(result) => result,
-            Settled::OpenFile(res) => {
-                Box::pin(res.into_response(&self.finalize_context(request))).await
+        // rest is done before the future starts, so that this future, which every
+        // request's embeds and hyper moves, stays small.
+        let settled = self.settle(request, res, outcome);
+        async move {
+            let result = match settled {
+                Settled::Done(result) => result,
+                Settled::Opening(opening) => opening.await,
+            };
+            match result {
+                Ok(response) => response,
+                Err(err) => self.error_response(request, &err).await,
             }
-        };
-        match result {
-            Ok(response) => response,
-            Err(err) => self.error_response(request, &err).await,
         }
     }
 
     /// [`finish`](Self::finish) as far as it goes without waiting.
-    fn settle(
-        &self,
-        request: &Request,
+    fn settle<'a>(
+        &'a self,
+        request: &'a Request,
         res: Res,
         outcome: std::thread::Result<crate::Result>,
-    ) -> Settled {
+    ) -> Settled<'a> {
         let result = match outcome {
             Ok(result) => result.map(|()| res),
             Err(panic) => Err(Error::internal(PanicMessage::from_payload(&*panic))),
@@ -213,7 +261,9 @@ impl App {
             Ok(res)
         });
         match result {
-            Ok(res) if res.sends_file() => Settled::OpenFile(res),
+            Ok(res) if res.sends_file() => Settled::Opening(Box::pin(async move {
+                res.into_response(&self.finalize_context(request)).await
+            })),
             Ok(res) => Settled::Done(res.finalize(&self.finalize_context(request), None)),
             Err(err) => Settled::Done(Err(err)),
         }
@@ -337,10 +387,29 @@ impl App {
     }
 }
 
-/// How far [`App::settle`] got: the response or the error, or a file to open.
-enum Settled {
+/// Where [`App::find_view`] sends a request.
+// `View` is the common case and the large one; boxing it would cost every request an
+// allocation to save the rare others a few bytes.
+#[allow(clippy::large_enum_variant)]
+enum Routed<'a> {
+    /// Answered already.
+    Answer(Response<Body>),
+    /// Answered by something other than a view: an error page, a mounted service, a
+    /// WebSocket upgrade.
+    Elsewhere(BoxFuture<'a, Response<Body>>),
+    /// To a view.
+    View {
+        request: Request,
+        endpoint: &'a Endpoint,
+        view: &'a dyn ErasedView,
+        method: Methods,
+    },
+}
+
+/// How far [`App::settle`] got: the response or the error, or a file being opened.
+enum Settled<'a> {
     Done(Result<Response<Body>, Error>),
-    OpenFile(Res),
+    Opening(BoxFuture<'a, Result<Response<Body>, Error>>),
 }
 
 /// The parts of a request an error response needs, from either request type.
