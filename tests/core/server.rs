@@ -82,6 +82,10 @@ async fn http2_with_prior_knowledge_on_the_same_port() {
     assert_eq!(parts.status, 200);
     assert_eq!(parts.version, Version::HTTP_2);
     assert_eq!(body, "HTTP/2.0");
+    assert_eq!(
+        parts.headers["content-length"], "8",
+        "from the body's exact size"
+    );
 
     let mut http1 = server.http1().await;
     let response = within("response", http1.send_request(get("/version")))
@@ -111,6 +115,18 @@ async fn head_and_405_on_the_wire() {
     within("ready", conn.ready())
         .await
         .expect("still usable after HEAD");
+    // The server writes GET's Content-Length from the body's exact size: the same
+    // length HEAD announced.
+    let response = within("GET", conn.send_request(get("/peer")))
+        .await
+        .expect("a response");
+    let (parts, body) = read(response).await;
+    assert_eq!(parts.headers["content-length"], length.to_string());
+    assert_eq!(body.len(), length);
+
+    within("ready", conn.ready())
+        .await
+        .expect("still usable after GET");
     let response = within("DELETE", conn.send_request(request("DELETE", "/peer", "")))
         .await
         .expect("a response");

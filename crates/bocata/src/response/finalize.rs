@@ -36,9 +36,11 @@ pub(crate) struct Finalize<'a> {
 impl Res {
     /// The hyper response for this `Res`.
     ///
-    /// Fixed bodies have an exact size (HEAD responses get `Content-Length`); 1xx, 204 and 304 responses get neither a body
-    /// nor `Content-Type`; an explicit `Content-Type` is kept over the implied one. A
-    /// streamed body is never polled for HEAD or for a status without a body.
+    /// Fixed bodies have an exact size (HEAD responses get `Content-Length`); 1xx, 204
+    /// and 304 responses get neither a body nor `Content-Type`; an explicit
+    /// `Content-Type` is kept over the implied one. A streamed body is never polled for
+    /// HEAD or for a status without a body.
+    ///
     /// Opening a file is the only wait; [`finalize`](Self::finalize) does the rest
     /// without one.
     pub(crate) async fn into_response(self, cx: &Finalize<'_>) -> Result<Response<Body>, Error> {
