@@ -58,6 +58,19 @@
 //! | [`testing`] | [`TestClient`](testing::TestClient): in-process tests |
 //!
 //! The guide (the bocata book) explains each part at length.
+//!
+//! # Cargo features
+//!
+//! All on by default; `default-features = false` leaves the core (views, routing,
+//! requests, responses, files, streaming, hooks, state, the server and the
+//! TestClient).
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `templates` | tera templates: `App::templates`, `Res::template`, the `template` module |
+//! | `sessions` | signed-cookie sessions: `App::secret_key`, `Request::session`, the `session` module |
+//! | `multipart` | uploads: `Request::multipart`, `App::multipart_limits` |
+//! | `websocket` | `View::on_websocket`, `App::websocket`, the `websocket` module |
 
 #![deny(missing_docs)]
 
