@@ -124,9 +124,9 @@ impl Server {
     }
 
     /// How long a keep-alive connection may sit without a request in flight before it
-    /// is closed; the next request's head must be complete within it. The check runs on
-    /// its own timer, so a connection may stay up to twice this long after a busy
-    /// spell. Default: 75 seconds.
+    /// is closed; the next request's head must be complete within it. The check runs
+    /// once a period on a timer of its own, so an idle connection is closed between
+    /// this and twice this after its last request. Default: 75 seconds.
     #[must_use]
     pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
         self.limits.keep_alive_timeout = timeout;
