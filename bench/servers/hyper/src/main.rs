@@ -32,8 +32,11 @@ struct Id {
 }
 
 async fn handle(request: Request<Incoming>, file: &'static str) -> Result<Response<Body>, Infallible> {
-    let path = request.uri().path().to_owned();
-    let response = match (request.method(), path.as_str()) {
+    // `/echo` takes the request's body, so it is picked out before the path is borrowed.
+    if request.method() == Method::POST && request.uri().path() == "/echo" {
+        return Ok(echo(request).await);
+    }
+    let response = match (request.method(), request.uri().path()) {
         (&Method::GET, "/plaintext") => full("Hello, World!", "text/plain; charset=utf-8"),
         (&Method::GET, "/json") => full(
             serde_json::to_vec(&Message { message: "Hello, World!" }).unwrap_or_default(),
@@ -43,16 +46,6 @@ async fn handle(request: Request<Incoming>, file: &'static str) -> Result<Respon
             Ok(id) => full(serde_json::to_vec(&Id { id }).unwrap_or_default(), "application/json"),
             Err(_) => bad_request(),
         },
-        (&Method::POST, "/echo") => {
-            let bytes = match request.into_body().collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(_) => return Ok(bad_request()),
-            };
-            match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                Ok(value) => full(serde_json::to_vec(&value).unwrap_or_default(), "application/json"),
-                Err(_) => bad_request(),
-            }
-        }
         (&Method::GET, "/file") => match tokio::fs::File::open(file).await {
             Ok(f) => {
                 let chunks = tokio_util::io::ReaderStream::with_capacity(f, 64 * 1024)
@@ -71,6 +64,17 @@ async fn handle(request: Request<Incoming>, file: &'static str) -> Result<Respon
         _ => not_found(),
     };
     Ok(response)
+}
+
+async fn echo(request: Request<Incoming>) -> Response<Body> {
+    let bytes = match request.into_body().collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return bad_request(),
+    };
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(value) => full(serde_json::to_vec(&value).unwrap_or_default(), "application/json"),
+        Err(_) => bad_request(),
+    }
 }
 
 fn bad_request() -> Response<Body> {
