@@ -1,4 +1,5 @@
-//! The server over real sockets: HTTP/1.1 keep-alive, HTTP/2 prior knowledge, HEAD,
+//! The server over real sockets: HTTP/1.1 keep-alive, HTTP/2 prior knowledge (also
+//! when its preface comes in pieces), HEAD,
 //! 405, a panicking view beside a healthy request, body limits on the wire, and
 //! graceful shutdown.
 
@@ -92,6 +93,59 @@ async fn http2_with_prior_knowledge_on_the_same_port() {
         .await
         .expect("a response");
     assert_eq!(read(response).await.1, "HTTP/1.1");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+/// Writes `pieces` one at a time, pausing between them so that they are likely to reach
+/// the server apart (the answer must be the same if they do not), and returns the
+/// first bytes of the answer.
+async fn written_in_pieces(addr: std::net::SocketAddr, pieces: &[&[u8]]) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = within("connect", TcpStream::connect(addr))
+        .await
+        .expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        stream.write_all(piece).await.expect("write");
+    }
+    let mut answer = vec![0; 512];
+    let n = within("the answer", stream.read(&mut answer))
+        .await
+        .expect("read");
+    answer.truncate(n);
+    answer
+}
+
+#[tokio::test]
+async fn first_bytes_that_could_be_either_protocol_are_read_until_they_tell() {
+    let server = Running::start(app()).await;
+
+    // "P" could begin the HTTP/2 preface or a POST.
+    let answer = written_in_pieces(
+        server.addr,
+        &[
+            b"P",
+            b"OST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello",
+        ],
+    )
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\nhello"), "{answer}");
+
+    // The preface in two pieces, then an empty SETTINGS frame: the server answers
+    // with its own SETTINGS frame (type 4), as HTTP/2 does.
+    let settings: &[u8] = &[0, 0, 0, 4, 0, 0, 0, 0, 0];
+    let answer = written_in_pieces(
+        server.addr,
+        &[b"PRI * HTTP/2.0\r\n", b"\r\nSM\r\n\r\n", settings],
+    )
+    .await;
+    assert!(answer.len() >= 9, "a whole frame header: {answer:?}");
+    assert_eq!(answer[3], 4, "a SETTINGS frame first: {answer:?}");
     server.shutdown().await.expect("clean shutdown");
 }
 

@@ -1,7 +1,7 @@
 //! Closing connections that hold the server without a request in flight: a client that
 //! never sends its first byte, one that sends its head a byte at a time (slowloris), and
-//! a keep-alive connection left idle. hyper has no idle timeout of its own, and the
-//! HTTP/2 preface sniff of hyper-util's auto builder has no timeout at all.
+//! a keep-alive connection left idle. hyper has no idle timeout of its own, and the wait
+//! for a connection's first bytes (to tell HTTP/1 from HTTP/2) has none at all.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

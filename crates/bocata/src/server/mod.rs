@@ -1,19 +1,18 @@
 //! The HTTP server: accept loop, HTTP/1.1 and HTTP/2 on one port, connection limits,
 //! graceful shutdown.
 
+mod connection;
 mod idle;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -21,10 +20,9 @@ use tokio_util::sync::CancellationToken;
 #[cfg(feature = "websocket")]
 use tokio_util::task::TaskTracker;
 
-use self::idle::Activity;
+pub(crate) use self::connection::Connection;
+use self::connection::Protocols;
 use crate::App;
-use crate::request::RequestBody;
-use crate::response::Guarded;
 
 /// How long WebSockets get to close after the grace period.
 #[cfg(feature = "websocket")]
@@ -252,25 +250,9 @@ impl Server {
         tracing::info!(target: "bocata::server", "listening on http://{local}");
         let mut signal = self.signal.unwrap_or_else(|| Box::pin(ctrl_c_or_sigterm()));
 
-        let limits = self.limits;
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        // Head and keep-alive timeouts are the connection watchdog's (see `idle`), which
-        // runs one timer a connection; hyper's own would arm one for every request.
-        builder
-            .http1()
-            .header_read_timeout(None)
-            .max_buf_size(limits.max_header_size)
-            .max_headers(limits.max_headers);
-        builder
-            .http2()
-            .timer(TokioTimer::new())
-            .max_concurrent_streams(limits.http2_max_concurrent_streams)
-            .initial_stream_window_size(limits.http2_stream_window)
-            .initial_connection_window_size(limits.http2_connection_window)
-            .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
-        let permits = Arc::new(Semaphore::new(limits.max_connections));
+        let protocols = Arc::new(protocols(&self.limits));
+        let permits = Arc::new(Semaphore::new(self.limits.max_connections));
         let draining = CancellationToken::new();
-        let graceful = GracefulShutdown::new();
         let mut connections = JoinSet::new();
         #[cfg(feature = "websocket")]
         let (sockets, tasks) = (CancellationToken::new(), TaskTracker::new());
@@ -289,7 +271,6 @@ impl Server {
                     Ok((stream, peer)) => {
                         // Small responses go out at once rather than waiting for Nagle.
                         stream.set_nodelay(true).ok();
-                        let app = self.app.clone();
                         // Shared by the connection's requests: cloning it is one
                         // atomic increment, where its tokens would each take a lock.
                         let info = Arc::new(Connection {
@@ -301,37 +282,8 @@ impl Server {
                             #[cfg(feature = "websocket")]
                             tasks: tasks.clone(),
                         });
-                        let close = info.close.clone();
-                        let activity = Activity::new();
-                        let watched = Arc::clone(&activity);
-                        let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
-                            let app = app.clone();
-                            let info = Arc::clone(&info);
-                            let in_flight = watched.begin();
-                            async move {
-                                let response = app.handle(request.map(RequestBody::Wire), Some(info)).await;
-                                Ok::<_, Infallible>(response.map(|body| Guarded::new(body, in_flight)))
-                            }
-                        });
-                        let connection = builder
-                            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                            .into_owned();
-                        let connection = graceful.watch(connection);
-                        let idle = idle::idle(activity, limits.header_read_timeout, limits.keep_alive_timeout);
-                        connections.spawn(async move {
-                            let _permit = permit;
-                            tokio::select! {
-                                ended = connection => if let Err(e) = ended {
-                                    tracing::debug!(target: "bocata::server", %peer, "connection ended: {e}");
-                                },
-                                // A streamed response ran out of time: dropping the
-                                // connection closes the socket.
-                                () = close.cancelled() => {}
-                                () = idle => {
-                                    tracing::debug!(target: "bocata::server", %peer, "closing a connection without a request in time");
-                                }
-                            }
-                        });
+                        let (app, protocols) = (self.app.clone(), Arc::clone(&protocols));
+                        connection::spawn(&mut connections, stream, app, info, protocols, permit);
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: back off instead of spinning.
@@ -350,7 +302,8 @@ impl Server {
             "shutting down; waiting up to {:?} for requests in flight",
             self.grace_period
         );
-        if tokio::time::timeout(self.grace_period, graceful.shutdown())
+        let drained = async { while connections.join_next().await.is_some() {} };
+        if tokio::time::timeout(self.grace_period, drained)
             .await
             .is_err()
         {
@@ -366,6 +319,34 @@ impl Server {
         #[cfg(feature = "websocket")]
         close_websockets(&sockets, &tasks).await;
         Ok(())
+    }
+}
+
+/// hyper's settings for `limits`.
+fn protocols(limits: &Limits) -> Protocols {
+    // Head and keep-alive timeouts are the connection watchdog's (see `idle`), which
+    // runs one timer a connection; hyper's own would arm one for every request.
+    let mut http1 = http1::Builder::new();
+    http1
+        .header_read_timeout(None)
+        .max_buf_size(limits.max_header_size)
+        .max_headers(limits.max_headers);
+    let mut auto = auto::Builder::new(TokioExecutor::new());
+    auto.http1()
+        .header_read_timeout(None)
+        .max_buf_size(limits.max_header_size)
+        .max_headers(limits.max_headers);
+    auto.http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.http2_max_concurrent_streams)
+        .initial_stream_window_size(limits.http2_stream_window)
+        .initial_connection_window_size(limits.http2_connection_window)
+        .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
+    Protocols {
+        http1,
+        auto,
+        header_read_timeout: limits.header_read_timeout,
+        keep_alive_timeout: limits.keep_alive_timeout,
     }
 }
 
@@ -405,23 +386,6 @@ async fn close_websockets(sockets: &CancellationToken, tasks: &TaskTracker) {
             "WebSockets still open after {SOCKET_GOODBYE:?}; dropping them"
         );
     }
-}
-
-/// What a request knows of the connection it came on.
-#[derive(Clone, Debug)]
-pub(crate) struct Connection {
-    /// The client's address.
-    pub(crate) peer: SocketAddr,
-    /// Cancelling it closes the connection.
-    pub(crate) close: CancellationToken,
-    /// Cancelled when a graceful shutdown starts: streamed responses end.
-    pub(crate) draining: CancellationToken,
-    /// Cancelled when the server's grace period is over: open WebSockets close with 1001.
-    #[cfg(feature = "websocket")]
-    pub(crate) sockets: CancellationToken,
-    /// The server's WebSocket tasks, which a shutdown waits for.
-    #[cfg(feature = "websocket")]
-    pub(crate) tasks: TaskTracker,
 }
 
 /// Completes on Ctrl-C, or SIGTERM on Unix. If a handler cannot be installed, that

@@ -1,0 +1,225 @@
+//! One connection: which protocol it speaks, the task that serves it, and the watchdog
+//! task that closes it (idle, out of time, or past a shutdown's grace period).
+//!
+//! The two tasks are apart so that serving a request polls hyper and nothing else: the
+//! watchdog's timers and tokens wake only the watchdog, and a graceful shutdown reaches
+//! the connection through a flag it reads with one atomic load.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use futures_util::task::AtomicWaker;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
+#[cfg(feature = "websocket")]
+use tokio_util::task::TaskTracker;
+
+use super::idle::{self, Activity};
+use crate::App;
+use crate::error::BoxError;
+use crate::request::RequestBody;
+use crate::response::Guarded;
+
+/// What a request knows of the connection it came on.
+#[derive(Clone, Debug)]
+pub(crate) struct Connection {
+    /// The client's address.
+    pub(crate) peer: SocketAddr,
+    /// Cancelling it closes the connection.
+    pub(crate) close: CancellationToken,
+    /// Cancelled when a graceful shutdown starts: streamed responses end.
+    pub(crate) draining: CancellationToken,
+    /// Cancelled when the server's grace period is over: open WebSockets close with 1001.
+    #[cfg(feature = "websocket")]
+    pub(crate) sockets: CancellationToken,
+    /// The server's WebSocket tasks, which a shutdown waits for.
+    #[cfg(feature = "websocket")]
+    pub(crate) tasks: TaskTracker,
+}
+
+/// The server's HTTP settings, shared by its connections.
+pub(crate) struct Protocols {
+    /// For a connection whose first bytes are an HTTP/1 request, which is served
+    /// without hyper-util's sniffing wrapper.
+    pub(crate) http1: http1::Builder,
+    /// For the rest: HTTP/2 with prior knowledge, or first bytes that could still be
+    /// either (the auto builder reads on until it knows).
+    pub(crate) auto: auto::Builder<TokioExecutor>,
+    /// The watchdog's limits: for the first request's head, and between requests.
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) keep_alive_timeout: Duration,
+}
+
+/// Serves `stream` on a task of its own, watched by a task in `connections`: the
+/// connection is closed when it is idle too long, when `info.close` is cancelled, and
+/// when `connections` is shut down; when `info.draining` is cancelled it finishes the
+/// requests in flight and closes.
+pub(crate) fn spawn(
+    connections: &mut JoinSet<()>,
+    stream: TcpStream,
+    app: App,
+    info: Arc<Connection>,
+    protocols: Arc<Protocols>,
+    permit: OwnedSemaphorePermit,
+) {
+    let activity = Activity::new();
+    let idle = idle::idle(
+        Arc::clone(&activity),
+        protocols.header_read_timeout,
+        protocols.keep_alive_timeout,
+    );
+    let drain = Arc::new(DrainSignal::default());
+    let (peer, close, draining) = (info.peer, info.close.clone(), info.draining.clone());
+    let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+        let app = app.clone();
+        let info = Arc::clone(&info);
+        let in_flight = activity.begin();
+        async move {
+            let response = app.handle(request.map(RequestBody::Wire), Some(info)).await;
+            Ok::<_, Infallible>(response.map(|body| Guarded::new(body, in_flight)))
+        }
+    });
+    let signal = Arc::clone(&drain);
+    let serve = async move {
+        // Held while the socket is open: `max_connections` counts sockets.
+        let _permit = permit;
+        let served = if speaks_http1(&stream).await {
+            let connection = protocols
+                .http1
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            Drainable::new(
+                connection,
+                signal,
+                http1::UpgradeableConnection::graceful_shutdown,
+            )
+            .await
+            .map_err(BoxError::from)
+        } else {
+            let connection = protocols
+                .auto
+                .serve_connection_with_upgrades(TokioIo::new(stream), service);
+            Drainable::new(
+                connection,
+                signal,
+                auto::UpgradeableConnection::graceful_shutdown,
+            )
+            .await
+        };
+        if let Err(e) = served {
+            tracing::debug!(target: "bocata::server", %peer, "connection ended: {e}");
+        }
+    };
+    connections.spawn(async move {
+        // Dropping the handle (this task ending, or being aborted by a shutdown) closes
+        // the connection.
+        let mut serving = AbortOnDropHandle::new(tokio::spawn(serve));
+        let mut idle = pin!(idle);
+        let mut drained = false;
+        loop {
+            tokio::select! {
+                _ = &mut serving => break,
+                // A streamed response ran out of time.
+                () = close.cancelled() => break,
+                () = &mut idle => {
+                    tracing::debug!(target: "bocata::server", %peer, "closing a connection without a request in time");
+                    break;
+                }
+                () = draining.cancelled(), if !drained => {
+                    drained = true;
+                    drain.start();
+                }
+            }
+        }
+    });
+}
+
+/// The HTTP/2 connection preface, which a client speaking HTTP/2 with prior knowledge
+/// sends first.
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Whether the first bytes on `stream` (peeked, so still there for hyper to read) are
+/// not the HTTP/2 preface nor the start of it: then the client speaks HTTP/1, or
+/// nothing hyper's HTTP/1 side will not answer or close. Waits for the first bytes.
+async fn speaks_http1(stream: &TcpStream) -> bool {
+    let mut first = [0; PREFACE.len()];
+    match stream.peek(&mut first).await {
+        Ok(read) => read == 0 || first[..read] != PREFACE[..read],
+        Err(_) => true,
+    }
+}
+
+/// Tells a connection's task that a graceful shutdown has begun.
+#[derive(Debug, Default)]
+struct DrainSignal {
+    started: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl DrainSignal {
+    fn start(&self) {
+        self.started.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+}
+
+/// A connection that shuts down gracefully once its [`DrainSignal`] starts. Until then
+/// a poll costs one atomic load, and a pointer comparison to see the task's waker is
+/// the one already registered.
+struct Drainable<C> {
+    connection: Pin<Box<C>>,
+    /// The connection's own graceful shutdown.
+    shutdown: fn(Pin<&mut C>),
+    signal: Arc<DrainSignal>,
+    registered: Option<Waker>,
+    draining: bool,
+}
+
+impl<C: Future> Drainable<C> {
+    fn new(connection: C, signal: Arc<DrainSignal>, shutdown: fn(Pin<&mut C>)) -> Self {
+        Self {
+            connection: Box::pin(connection),
+            shutdown,
+            signal,
+            registered: None,
+            draining: false,
+        }
+    }
+}
+
+impl<C: Future> Future for Drainable<C> {
+    type Output = C::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if !this.draining {
+            if !this
+                .registered
+                .as_ref()
+                .is_some_and(|waker| waker.will_wake(cx.waker()))
+            {
+                this.signal.waker.register(cx.waker());
+                this.registered = Some(cx.waker().clone());
+            }
+            // Read after registering, so a signal sent in between is not missed.
+            if this.signal.started.load(Ordering::Acquire) {
+                this.draining = true;
+                (this.shutdown)(this.connection.as_mut());
+            }
+        }
+        this.connection.as_mut().poll(cx)
+    }
+}
