@@ -4,17 +4,21 @@
 //! for a connection's first bytes (to tell HTTP/1 from HTTP/2) has none at all.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// What a connection's watchdog knows: how many requests are in flight, and how many
-/// times one began or ended. Requests only count; the watchdog reads the clock, so a
-/// request costs no clock reading.
+/// times one began or ended, in one atomic word (in flight in the low half, events in
+/// the high half) so that a request's start and end are one atomic operation each.
+/// Requests only count; the watchdog reads the clock, so a request costs no clock
+/// reading.
 #[derive(Debug, Default)]
-pub(crate) struct Activity {
-    in_flight: AtomicUsize,
-    events: AtomicU64,
-}
+pub(crate) struct Activity(AtomicU64);
+
+/// One request in flight.
+const IN_FLIGHT: u64 = 1;
+/// One request beginning or ending.
+const EVENT: u64 = 1 << 32;
 
 impl Activity {
     pub(crate) fn new() -> Arc<Self> {
@@ -24,9 +28,15 @@ impl Activity {
     /// Marks a request in flight until the returned guard is dropped (with its
     /// response body, so a long download is not idle).
     pub(crate) fn begin(self: &Arc<Self>) -> InFlight {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.events.fetch_add(1, Ordering::AcqRel);
+        self.0.fetch_add(EVENT + IN_FLIGHT, Ordering::AcqRel);
         InFlight(Arc::clone(self))
+    }
+
+    /// The events so far (they wrap around, which only equality needs), and whether a
+    /// request is in flight.
+    fn read(&self) -> (u64, bool) {
+        let word = self.0.load(Ordering::Acquire);
+        (word >> 32, word & (EVENT - 1) != 0)
     }
 }
 
@@ -36,8 +46,9 @@ pub(crate) struct InFlight(Arc<Activity>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.events.fetch_add(1, Ordering::AcqRel);
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        // Adds 2^32 - 1: the in-flight half (at least 1, for this guard's request)
+        // goes down by one, and its carry is the event.
+        self.0.0.fetch_add(EVENT - IN_FLIGHT, Ordering::AcqRel);
     }
 }
 
@@ -47,14 +58,14 @@ impl Drop for InFlight {
 /// so closed between `between` and twice `between` after its last request.
 pub(crate) async fn idle(activity: Arc<Activity>, first: Duration, between: Duration) {
     tokio::time::sleep(first).await;
-    let mut seen = activity.events.load(Ordering::Acquire);
+    let (mut seen, _) = activity.read();
     if seen == 0 {
         return;
     }
     loop {
         tokio::time::sleep(between).await;
-        let now = activity.events.load(Ordering::Acquire);
-        if now == seen && activity.in_flight.load(Ordering::Acquire) == 0 {
+        let (now, busy) = activity.read();
+        if now == seen && !busy {
             return;
         }
         seen = now;
