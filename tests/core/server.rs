@@ -300,6 +300,31 @@ async fn graceful_shutdown_finishes_requests_in_flight_and_refuses_new_ones() {
 }
 
 #[tokio::test]
+async fn a_shutdown_closes_a_connection_that_never_sent_a_request() {
+    use tokio::io::AsyncReadExt;
+    // Limits far beyond the test's patience: only the shutdown can close it in time.
+    let mut server = Running::start_with(
+        Server::new(app())
+            .header_read_timeout(Duration::from_secs(600))
+            .grace_period(Duration::from_secs(600)),
+    )
+    .await;
+    let mut silent = TcpStream::connect(server.addr).await.expect("connect");
+    // A request on another connection shows the server has taken the silent one up.
+    let answer = raw_exchange(server.addr, b"GET /peer HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    server.stop();
+    let mut byte = [0; 1];
+    let read = within("the silent connection to be closed", silent.read(&mut byte)).await;
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "closed, not answered: {read:?}"
+    );
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
 async fn the_grace_period_bounds_the_wait_for_requests_that_never_end() {
     let (gate, mut control) = Gate::new();
     let server = Running::start_with(

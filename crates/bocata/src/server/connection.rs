@@ -76,6 +76,7 @@ pub(crate) fn spawn(
     permit: OwnedSemaphorePermit,
 ) {
     let activity = Activity::new();
+    let watched = Arc::clone(&activity);
     let idle = idle::idle(
         Arc::clone(&activity),
         protocols.header_read_timeout,
@@ -139,6 +140,11 @@ pub(crate) fn spawn(
                     break;
                 }
                 () = draining.cancelled(), if !drained => {
+                    // Before its first request a connection has nothing to finish (it
+                    // may be waiting for a first byte that never comes).
+                    if !watched.begun() {
+                        break;
+                    }
                     drained = true;
                     drain.start();
                 }

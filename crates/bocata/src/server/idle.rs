@@ -32,6 +32,11 @@ impl Activity {
         InFlight(Arc::clone(self))
     }
 
+    /// Whether a request has begun on the connection.
+    pub(crate) fn begun(&self) -> bool {
+        self.0.load(Ordering::Acquire) != 0
+    }
+
     /// The events so far (they wrap around, which only equality needs), and whether a
     /// request is in flight.
     fn read(&self) -> (u64, bool) {
