@@ -149,6 +149,32 @@ async fn first_bytes_that_could_be_either_protocol_are_read_until_they_tell() {
     server.shutdown().await.expect("clean shutdown");
 }
 
+async fn wrong_length(_req: &Request, res: &mut Res) -> Result {
+    res.header("content-length", "5").text("hello world");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_content_length_set_by_the_view_cannot_disagree_with_the_body() {
+    let server = Running::start(app().route("/wrong-length", bocata::get(wrong_length))).await;
+    let mut conn = server.http1().await;
+    for _ in 0..2 {
+        within("ready", conn.ready())
+            .await
+            .expect("connection usable");
+        let response = within("response", conn.send_request(get("/wrong-length")))
+            .await
+            .expect("a response");
+        let (parts, body) = read(response).await;
+        assert_eq!(parts.headers["content-length"], "11");
+        assert_eq!(
+            body, "hello world",
+            "the whole body, and the connection stays in step"
+        );
+    }
+    server.shutdown().await.expect("clean shutdown");
+}
+
 #[tokio::test]
 async fn head_and_405_on_the_wire() {
     let server = Running::start(app()).await;

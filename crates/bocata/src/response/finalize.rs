@@ -171,8 +171,9 @@ fn has_no_body(status: StatusCode) -> bool {
 /// A body of known bytes, with the implied `Content-Type` unless one was set.
 ///
 /// `Content-Length` is left to the server, which writes it from the body's exact size
-/// without building a header value; a HEAD response's body is dropped before it gets
-/// there, so it is given the header here.
+/// without building a header value, so one the view set is dropped: it could only
+/// disagree with the body. A HEAD response's body is dropped before it reaches the
+/// server, so it is given the header here.
 fn fixed(
     headers: &mut HeaderMap,
     bytes: Bytes,
@@ -184,6 +185,8 @@ fn fixed(
     }
     if method == Method::HEAD {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    } else {
+        headers.remove(header::CONTENT_LENGTH);
     }
     Body::from(bytes)
 }
