@@ -254,6 +254,29 @@ async fn a_silent_peer_is_closed_after_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn a_close_from_the_client_is_answered_and_ends_the_view() {
+    let gone = Arc::new(Notify::new());
+    let server = Running::start(app(&gone)).await;
+    let mut client = connect(&server, "/echo").await;
+    next_text(&mut client).await;
+    let goodbye = CloseFrame {
+        code: CloseCode::Normal,
+        reason: "done".into(),
+    };
+    within("the close to go out", client.close(Some(goodbye)))
+        .await
+        .expect("close sent");
+    let answer = close_frame(&mut client).await.expect("a close frame back");
+    assert_eq!(
+        answer.code,
+        CloseCode::Normal,
+        "the close handshake completes"
+    );
+    within("the view to end", gone.notified()).await;
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
 async fn a_vanished_client_ends_the_view() {
     let gone = Arc::new(Notify::new());
     let server = Running::start(app(&gone)).await;

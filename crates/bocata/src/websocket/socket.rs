@@ -292,10 +292,10 @@ impl WebSocketReceiver {
                     self.last_heard = Instant::now();
                     match message {
                         Message::Text(_) | Message::Binary(_) => return Some(Ok(message)),
-                        // Pings are answered by the protocol as it reads; a close is
-                        // answered the same way, and ends the socket.
-                        Message::Close(_) => return None,
-                        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                        // Pings and a close are answered by the protocol, which queues
+                        // the answer and sends it on the next read; after a close that
+                        // read ends the stream, and with it the socket.
+                        Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => {}
                     }
                 }
                 () = until(idle_deadline) => {
