@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use http::StatusCode;
 
+use super::body::{has_content_type, unsupported_media_type};
 use crate::{Error, Request, Result};
 
 /// The default [`App::multipart_limits`](crate::App::multipart_limits): 8 MiB a
@@ -63,17 +64,10 @@ impl Request {
     /// if it has no boundary. Reading fields gives `413` over the
     /// [limits](crate::App::multipart_limits) and `400` for a malformed body.
     pub fn multipart(&self) -> Result<Multipart> {
-        let content_type = self.header(http::header::CONTENT_TYPE).unwrap_or("");
-        let is_multipart = content_type
-            .split(';')
-            .next()
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("multipart/form-data"));
-        if !is_multipart {
-            return Err(Error::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "expected a request with `Content-Type: multipart/form-data`",
-            ));
+        if !has_content_type(self.headers(), "multipart/form-data", false) {
+            return Err(unsupported_media_type("multipart/form-data"));
         }
+        let content_type = self.header(http::header::CONTENT_TYPE).unwrap_or("");
         let boundary = multer::parse_boundary(content_type).map_err(|e| {
             Error::new(
                 StatusCode::BAD_REQUEST,

@@ -62,13 +62,8 @@ pub(crate) fn check(
         .filter(|key| is_nonce(key))
         .ok_or_else(|| bad("`Sec-WebSocket-Key` must be 16 bytes in base64"))?;
     let accept = HeaderValue::try_from(derive_accept_key(key)).map_err(Error::internal)?;
-    let offered_protocols = headers
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|p| p.trim().to_owned())
-        .filter(|p| !p.is_empty())
+    let offered_protocols = accepted(headers, header::SEC_WEBSOCKET_PROTOCOL)
+        .map(str::to_owned)
         .collect();
     Ok(Handshake {
         accept,
