@@ -277,6 +277,31 @@ async fn a_close_from_the_client_is_answered_and_ends_the_view() {
 }
 
 #[tokio::test]
+async fn an_open_socket_counts_against_max_connections() {
+    let gone = Arc::new(Notify::new());
+    let server = Running::start_with(bocata::Server::new(app(&gone)).max_connections(1)).await;
+    let mut client = connect(&server, "/echo").await;
+    next_text(&mut client).await;
+
+    // While the socket is open the limit is reached: a second connection waits…
+    let addr = server.addr;
+    let mut second = tokio::spawn(async move {
+        bocata_tests::raw_exchange(addr, b"GET /echo HTTP/1.1\r\nhost: x\r\n\r\n").await
+    });
+    let waited = tokio::time::timeout(Duration::from_millis(300), &mut second).await;
+    assert!(waited.is_err(), "served past the limit: {waited:?}");
+    // …and is served once the socket closes.
+    within("the close to go out", client.close(None))
+        .await
+        .expect("close sent");
+    let answer = within("the second connection", second)
+        .await
+        .expect("no panic");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
 async fn a_vanished_client_ends_the_view() {
     let gone = Arc::new(Notify::new());
     let server = Running::start(app(&gone)).await;

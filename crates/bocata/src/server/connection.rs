@@ -34,7 +34,7 @@ use crate::request::RequestBody;
 use crate::response::Guarded;
 
 /// What a request knows of the connection it came on.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct Connection {
     /// The client's address.
     pub(crate) peer: SocketAddr,
@@ -48,6 +48,9 @@ pub(crate) struct Connection {
     /// The server's WebSocket tasks, which a shutdown waits for.
     #[cfg(feature = "websocket")]
     pub(crate) tasks: TaskTracker,
+    /// The connection's place under `max_connections`, held as long as anything of it
+    /// is: its requests, and the socket after a WebSocket upgrade.
+    pub(crate) _permit: OwnedSemaphorePermit,
 }
 
 /// The server's HTTP settings, shared by its connections.
@@ -73,7 +76,6 @@ pub(crate) fn spawn(
     app: App,
     info: Arc<Connection>,
     protocols: Arc<Protocols>,
-    permit: OwnedSemaphorePermit,
 ) {
     let activity = Activity::new();
     let watched = Arc::clone(&activity);
@@ -95,8 +97,6 @@ pub(crate) fn spawn(
     });
     let signal = Arc::clone(&drain);
     let serve = async move {
-        // Held while the socket is open: `max_connections` counts sockets.
-        let _permit = permit;
         let served = if speaks_http1(&stream).await {
             let connection = protocols
                 .http1

@@ -60,13 +60,19 @@ impl Drop for InFlight {
 /// Completes when the connection should be closed for idleness: when no request has
 /// begun within `first` of its opening, or, after that, when a whole `between` went by
 /// with no request in flight and none beginning or ending. A connection left idle is
-/// so closed between `between` and twice `between` after its last request.
+/// so closed between `between` and twice `between` after its last request. A zero
+/// limit is no limit.
 pub(crate) async fn idle(activity: Arc<Activity>, first: Duration, between: Duration) {
-    tokio::time::sleep(first).await;
-    let (mut seen, _) = activity.read();
-    if seen == 0 {
-        return;
+    if !first.is_zero() {
+        tokio::time::sleep(first).await;
+        if !activity.begun() {
+            return;
+        }
     }
+    if between.is_zero() {
+        return std::future::pending().await;
+    }
+    let (mut seen, _) = activity.read();
     loop {
         tokio::time::sleep(between).await;
         let (now, busy) = activity.read();
@@ -108,6 +114,20 @@ mod tests {
             (BETWEEN..=2 * BETWEEN).contains(&idle_for),
             "closed {idle_for:?} after the last request"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_zero_limit_is_no_limit() {
+        let waiting = tokio::time::timeout(
+            Duration::from_secs(3600),
+            idle(Activity::new(), Duration::ZERO, Duration::ZERO),
+        );
+        assert!(waiting.await.is_err(), "never closed, and no spinning");
+        let activity = Activity::new();
+        let watch = tokio::spawn(idle(Arc::clone(&activity), Duration::ZERO, BETWEEN));
+        drop(activity.begin());
+        tokio::time::sleep(BETWEEN * 3).await;
+        assert!(watch.is_finished(), "the keep-alive limit still holds");
     }
 
     #[tokio::test(start_paused = true)]

@@ -114,7 +114,7 @@ impl Server {
 
     /// How long a client has to send a complete request head on a new connection; one
     /// that sends nothing, or sends its head a byte at a time (slowloris), is
-    /// disconnected. Default: 10 seconds.
+    /// disconnected. Zero: no limit. Default: 10 seconds.
     #[must_use]
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.limits.header_read_timeout = timeout;
@@ -124,7 +124,7 @@ impl Server {
     /// How long a keep-alive connection may sit without a request in flight before it
     /// is closed; the next request's head must be complete within it. The check runs
     /// once a period on a timer of its own, so an idle connection is closed between
-    /// this and twice this after its last request. Default: 75 seconds.
+    /// this and twice this after its last request. Zero: no limit. Default: 75 seconds.
     #[must_use]
     pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
         self.limits.keep_alive_timeout = timeout;
@@ -146,8 +146,9 @@ impl Server {
         self
     }
 
-    /// The most connections served at once; further ones wait in the listen backlog
-    /// until one closes (they are neither refused nor a crash). Default: 10 000.
+    /// The most connections served at once, an upgraded WebSocket's included; further
+    /// ones wait in the listen backlog until one closes (they are neither refused nor a
+    /// crash). Default: 10 000.
     #[must_use]
     pub fn max_connections(mut self, count: usize) -> Self {
         self.limits.max_connections = count.max(1);
@@ -281,9 +282,10 @@ impl Server {
                             sockets: sockets.clone(),
                             #[cfg(feature = "websocket")]
                             tasks: tasks.clone(),
+                            _permit: permit,
                         });
                         let (app, protocols) = (self.app.clone(), Arc::clone(&protocols));
-                        connection::spawn(&mut connections, stream, app, info, protocols, permit);
+                        connection::spawn(&mut connections, stream, app, info, protocols);
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: back off instead of spinning.
@@ -359,6 +361,8 @@ fn bind(addrs: &[SocketAddr], reuse_port: bool) -> std::io::Result<TcpListener> 
         } else {
             TcpSocket::new_v6()
         }?;
+        // On Windows the option would let the bind take a port another process uses.
+        #[cfg(unix)]
         socket.set_reuseaddr(true)?;
         #[cfg(unix)]
         socket.set_reuseport(reuse_port)?;
