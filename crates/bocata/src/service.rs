@@ -8,11 +8,12 @@ use std::task::{Context, Poll};
 use axum_core::body::Body;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use http::{Request, Response, StatusCode, Uri, header};
+use http::{HeaderMap, Request, Response, Uri};
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt};
 
-use crate::error::BoxError;
+use crate::Error;
+use crate::error::{BoxError, render};
 
 /// A type-erased HTTP service with bocata's body types.
 pub(crate) type HttpService = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;
@@ -59,22 +60,17 @@ where
         Box::pin(async move {
             Ok(match service.oneshot(request).await {
                 Ok(response) => response.map(Body::new),
-                Err(error) => failed(&error.into()),
+                Err(error) => failed(error.into()),
             })
         })
     }
 }
 
-/// The response for a tower service that failed: a logged `500`.
-fn failed(error: &BoxError) -> Response<Body> {
+/// The response for a tower service that failed: a logged `500`, the default error
+/// page.
+fn failed(error: BoxError) -> Response<Body> {
     tracing::error!(target: "bocata::error", "a tower service failed: {error}");
-    let mut response = Response::new(Body::from("500 Internal Server Error\n"));
-    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+    render(&Error::internal(error), &HeaderMap::new(), false)
 }
 
 /// Keeps `layer` as a function from the app's service to the layered one.

@@ -83,7 +83,7 @@ pub(crate) enum BodyError {
 }
 
 impl BodyError {
-    fn into_error(self) -> Error {
+    pub(crate) fn into_error(self) -> Error {
         let status = match self {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Read(_) => StatusCode::BAD_REQUEST,
@@ -127,7 +127,7 @@ impl LazyBody {
             .lock()
             .map_or(None, |mut source| source.take())
             .map(RequestBody::into_body)
-            .ok_or_else(|| Error::internal("the request body was already taken"))
+            .ok_or_else(|| BodyError::Taken.into_error())
     }
 
     /// The whole body. A `Content-Length` over the limit is refused before anything is

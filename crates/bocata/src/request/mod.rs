@@ -18,7 +18,7 @@ use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
 pub(crate) use self::body::RequestBody;
-use self::body::{LazyBody, has_content_type, json_error, unsupported_media_type};
+use self::body::{BodyError, LazyBody, has_content_type, json_error, unsupported_media_type};
 use crate::app::Shared;
 use crate::routing::{ParamRanges, ViewKey, short_type_name};
 use crate::server::Connection;
@@ -406,8 +406,9 @@ impl Request {
 
     /// The body as a stream of chunks as they arrive, for bodies too large to hold (a
     /// large upload piped to disk or to another service). It is not limited by
-    /// [`App::body_limit`](crate::App::body_limit): count what you keep. The body can
-    /// be streamed once, and not after it was read whole (a second call is a 500).
+    /// [`App::body_limit`](crate::App::body_limit): count what you keep. A body still
+    /// on the wire can be streamed once (a second call is a 500); one already read
+    /// whole is streamed from the bytes kept, as often as asked.
     ///
     /// ```
     /// # use bocata::{Request, Res, Result};
@@ -432,14 +433,7 @@ impl Request {
         let body = self.body.take_stream()?;
         Ok(futures_util::StreamExt::map(
             body.into_data_stream(),
-            |chunk| {
-                chunk.map_err(|e| {
-                    Error::new(
-                        StatusCode::BAD_REQUEST,
-                        format!("failed to read the request body: {e}"),
-                    )
-                })
-            },
+            |chunk| chunk.map_err(|e| BodyError::Read(e.to_string()).into_error()),
         ))
     }
 
