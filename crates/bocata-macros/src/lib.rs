@@ -18,6 +18,12 @@ const VIEW_METHODS: [(&str, &str); 6] = [
     ("on_websocket", "WEBSOCKET"),
 ];
 
+/// The names in [`VIEW_METHODS`], for error messages.
+fn view_method_names() -> String {
+    let names: Vec<&str> = VIEW_METHODS.iter().map(|(name, _)| *name).collect();
+    names.join(", ")
+}
+
 /// Other `View` methods a view may define in the same block.
 const VIEW_ITEMS: [&str; 3] = ["body_limit", "name", "websocket_protocols"];
 
@@ -84,12 +90,11 @@ fn expand(item: ItemImpl) -> syn::Result<proc_macro2::TokenStream> {
                 ),
             ));
         } else if name.starts_with("on_") {
-            let expected: Vec<&str> = VIEW_METHODS.iter().map(|(n, _)| *n).collect();
             return Err(syn::Error::new(
                 func.sig.ident.span(),
                 format!(
                     "unknown view method `{name}`; expected one of {}",
-                    expected.join(", ")
+                    view_method_names()
                 ),
             ));
         } else {
@@ -99,7 +104,7 @@ fn expand(item: ItemImpl) -> syn::Result<proc_macro2::TokenStream> {
     if methods.is_empty() {
         return Err(syn::Error::new(
             item.self_ty.span(),
-            "a view needs at least one of on_get, on_post, on_put, on_patch, on_delete, on_websocket",
+            format!("a view needs at least one of {}", view_method_names()),
         ));
     }
 

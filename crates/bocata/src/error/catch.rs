@@ -1,5 +1,7 @@
 //! Custom error pages: handlers that replace the default body for a status.
 
+use std::borrow::Cow;
+
 use http::{HeaderMap, Method, StatusCode, Uri};
 
 use super::Error;
@@ -32,10 +34,7 @@ impl Caught<'_> {
     /// What may be shown to the client: the error's message, or in debug mode the cause
     /// of a server error.
     pub fn detail(&self) -> Option<String> {
-        self.error
-            .message()
-            .map(str::to_owned)
-            .or_else(|| self.debug.then(|| self.error.cause_chain()).flatten())
+        self.error.detail(self.debug).map(Cow::into_owned)
     }
 
     /// The request's method.

@@ -106,6 +106,14 @@ impl Error {
         Self::with_parts(StatusCode::INTERNAL_SERVER_ERROR, None, Some(source.into()))
     }
 
+    /// What may be shown to the client: the message, or in debug mode the cause of a
+    /// server error.
+    pub(crate) fn detail(&self, debug: bool) -> Option<Cow<'_, str>> {
+        self.message()
+            .map(Cow::Borrowed)
+            .or_else(|| debug.then(|| self.cause_chain()).flatten().map(Cow::Owned))
+    }
+
     fn with_parts(
         status: StatusCode,
         message: Option<Cow<'static, str>>,

@@ -33,8 +33,8 @@ struct Problem<'a> {
 pub(crate) fn render(err: &Error, request_headers: &HeaderMap, debug: bool) -> Response<Body> {
     let status = err.status();
     let title = status.canonical_reason().unwrap_or("Error");
-    let cause = if debug { err.cause_chain() } else { None };
-    let detail = err.message().or(cause.as_deref());
+    let detail = err.detail(debug);
+    let detail = detail.as_deref();
 
     let (content_type, body) = if accepts_json(request_headers) {
         let problem = Problem {
