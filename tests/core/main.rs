@@ -18,6 +18,7 @@ mod routing;
 mod server;
 mod sessions;
 mod shutdown;
+mod slow_bodies;
 mod static_files;
 mod streaming;
 mod templates;

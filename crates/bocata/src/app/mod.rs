@@ -12,6 +12,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::error::{BoxError, BoxedCatch, CatchHandler};
 use crate::hooks::{BeforeHook, Hooks};
+use crate::request::BodyDeadlines;
 #[cfg(feature = "multipart")]
 use crate::request::multipart::{DEFAULT_MULTIPART_LIMITS, MultipartLimits};
 use crate::response::StreamTimeouts;
@@ -33,6 +34,9 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The default [`App::body_timeout`]: 30 seconds.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default [`App::body_min_rate`]: 1 KiB a second.
+pub const DEFAULT_BODY_MIN_RATE: u64 = 1024;
 
 /// The default [`App::chunk_timeout`]: 30 seconds.
 pub const DEFAULT_CHUNK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -83,7 +87,7 @@ impl std::fmt::Debug for App {
 pub(crate) struct Shared {
     pub(crate) routes: Routes,
     pub(crate) body_limit: usize,
-    pub(crate) body_timeout: Option<Duration>,
+    pub(crate) body_deadlines: BodyDeadlines,
     pub(crate) behind_proxy: bool,
     pub(crate) stream_timeouts: StreamTimeouts,
     pub(crate) state: StateMap,
@@ -106,7 +110,10 @@ impl Default for Shared {
         Self {
             routes: Routes::default(),
             body_limit: DEFAULT_BODY_LIMIT,
-            body_timeout: Some(DEFAULT_BODY_TIMEOUT),
+            body_deadlines: BodyDeadlines {
+                timeout: Some(DEFAULT_BODY_TIMEOUT),
+                min_rate: Some(DEFAULT_BODY_MIN_RATE),
+            },
             behind_proxy: false,
             stream_timeouts: StreamTimeouts {
                 chunk: Some(DEFAULT_CHUNK_TIMEOUT),
@@ -556,13 +563,32 @@ impl App {
         self
     }
 
-    /// How long a request body may take to arrive once a reader asks for it
-    /// ([`Request::bytes`](crate::Request::bytes) and the readers built on it); a client that sends it too
-    /// slowly gets a `408 Request Timeout`. `None` disables it. Default: 30 seconds
+    /// How long a request body may take to arrive once a reader asks for it; a client
+    /// that sends it too slowly gets a `408 Request Timeout` (on HTTP/1 the connection
+    /// is then closed). A body read whole ([`Request::bytes`](crate::Request::bytes)
+    /// and the readers built on it) must arrive within it. A body read as a stream
+    /// ([`Request::stream`](crate::Request::stream), multipart uploads), which may be
+    /// too large for that, may keep the view waiting for its next piece no longer than
+    /// this, and in all this long plus what it earns at
+    /// [`body_min_rate`](App::body_min_rate). Only time the view spends waiting for the
+    /// client counts. `None` or zero disables it. Default: 30 seconds
     /// ([`DEFAULT_BODY_TIMEOUT`]).
     #[must_use]
     pub fn body_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.shared_mut().body_timeout = timeout.into().filter(|t| !t.is_zero());
+        self.shared_mut().body_deadlines.timeout = timeout.into().filter(|t| !t.is_zero());
+        self
+    }
+
+    /// The pace a request body read as a stream must keep, in bytes a second: each
+    /// `rate` bytes received buy it one more second of waiting beyond
+    /// [`body_timeout`](App::body_timeout), so a client that trickles a byte now and
+    /// then is cut off (`408`) while a large upload at a sound pace never is. `None` or
+    /// zero: only the wait for each piece is limited. Default: 1 KiB a second
+    /// ([`DEFAULT_BODY_MIN_RATE`]).
+    #[must_use]
+    pub fn body_min_rate(mut self, bytes_per_second: impl Into<Option<u64>>) -> Self {
+        self.shared_mut().body_deadlines.min_rate =
+            bytes_per_second.into().filter(|rate| *rate > 0);
         self
     }
 

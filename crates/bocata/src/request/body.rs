@@ -13,6 +13,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use tokio::sync::OnceCell;
 
+use super::pace::{BodyDeadlines, Paced};
 use crate::Error;
 use crate::error::BoxError;
 
@@ -78,16 +79,31 @@ pub(crate) enum BodyError {
     Read(String),
     #[error("the request body took longer than {0:?} to arrive")]
     TimedOut(Duration),
+    #[error("the request body arrived slower than {rate} bytes a second")]
+    TooSlow { rate: u64 },
     #[error("the request body was already taken as a stream")]
     Taken,
 }
 
 impl BodyError {
+    /// The answer for a failed read of a streamed body: its own, when the stream
+    /// failed on one of these, or a `400` naming the cause.
+    pub(crate) fn answer(error: BoxError) -> Error {
+        let error = match error.downcast::<axum_core::Error>() {
+            Ok(wrapped) => wrapped.into_inner(),
+            Err(other) => other,
+        };
+        match error.downcast::<Self>() {
+            Ok(body) => body.into_error(),
+            Err(other) => Self::Read(other.to_string()).into_error(),
+        }
+    }
+
     pub(crate) fn into_error(self) -> Error {
         let status = match self {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Read(_) => StatusCode::BAD_REQUEST,
-            Self::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::TimedOut(_) | Self::TooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Taken => return Error::internal(self),
         };
         Error::new(status, self.to_string())
@@ -99,23 +115,23 @@ pub(crate) struct LazyBody {
     source: Mutex<Option<RequestBody>>,
     read: OnceCell<Result<Bytes, BodyError>>,
     limit: usize,
-    timeout: Option<Duration>,
+    deadlines: BodyDeadlines,
 }
 
 impl LazyBody {
-    /// A body read within `limit` bytes and, if set, `timeout`.
-    pub(crate) fn new(body: RequestBody, limit: usize, timeout: Option<Duration>) -> Self {
+    /// A body read within `limit` bytes and `deadlines`.
+    pub(crate) fn new(body: RequestBody, limit: usize, deadlines: BodyDeadlines) -> Self {
         Self {
             source: Mutex::new(Some(body)),
             read: OnceCell::new(),
             limit,
-            timeout,
+            deadlines,
         }
     }
 
     /// The body as a stream, for readers that must not buffer it (multipart): the bytes
-    /// already read if it was read, the unread body otherwise. The body can be streamed
-    /// once.
+    /// already read if it was read, the unread body otherwise, under the deadlines of a
+    /// streamed body (see [`pace`](super::pace)). The body can be streamed once.
     pub(crate) fn take_stream(&self) -> Result<Body, Error> {
         if let Some(read) = self.read.get() {
             return read
@@ -123,11 +139,15 @@ impl LazyBody {
                 .map(|bytes| Body::from(bytes.clone()))
                 .map_err(|e| e.clone().into_error());
         }
-        self.source
+        let body = self
+            .source
             .lock()
             .map_or(None, |mut source| source.take())
-            .map(RequestBody::into_body)
-            .ok_or_else(|| BodyError::Taken.into_error())
+            .ok_or_else(|| BodyError::Taken.into_error())?;
+        Ok(match Paced::new(body, self.deadlines) {
+            Ok(paced) => Body::new(paced),
+            Err(body) => body.into_body(),
+        })
     }
 
     /// The whole body. A `Content-Length` over the limit is refused before anything is
@@ -147,7 +167,7 @@ impl LazyBody {
                     return Err(BodyError::Taken);
                 };
                 let collect = Limited::new(body, self.limit).collect();
-                let collected = match self.timeout {
+                let collected = match self.deadlines.timeout {
                     Some(timeout) => match tokio::time::timeout(timeout, collect).await {
                         Ok(collected) => collected,
                         Err(_) => return Err(BodyError::TimedOut(timeout)),
@@ -216,6 +236,11 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
+    const NO_DEADLINES: BodyDeadlines = BodyDeadlines {
+        timeout: None,
+        min_rate: None,
+    };
+
     fn with_type(value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(value).unwrap());
@@ -253,7 +278,7 @@ mod tests {
 
     #[tokio::test]
     async fn declared_length_over_the_limit_is_refused_without_reading() {
-        let body = LazyBody::new(Body::from("0123456789").into(), 4, None);
+        let body = LazyBody::new(Body::from("0123456789").into(), 4, NO_DEADLINES);
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("10"));
         let err = body.bytes(&headers).await.unwrap_err();
@@ -268,10 +293,10 @@ mod tests {
 
     #[tokio::test]
     async fn undeclared_length_is_cut_at_the_limit() {
-        let body = LazyBody::new(Body::from("0123456789").into(), 4, None);
+        let body = LazyBody::new(Body::from("0123456789").into(), 4, NO_DEADLINES);
         let err = body.bytes(&HeaderMap::new()).await.unwrap_err();
         assert_eq!(err.status(), 413);
-        let fits = LazyBody::new(Body::from("0123").into(), 4, None);
+        let fits = LazyBody::new(Body::from("0123").into(), 4, NO_DEADLINES);
         assert_eq!(fits.bytes(&HeaderMap::new()).await.unwrap(), "0123");
         assert_eq!(fits.bytes(&HeaderMap::new()).await.unwrap(), "0123");
     }

@@ -3,6 +3,7 @@
 mod body;
 #[cfg(feature = "multipart")]
 pub mod multipart;
+mod pace;
 
 use std::any::{TypeId, type_name};
 use std::fmt::Display;
@@ -19,6 +20,7 @@ use serde::de::DeserializeOwned;
 
 pub(crate) use self::body::RequestBody;
 use self::body::{BodyError, LazyBody, has_content_type, json_error, unsupported_media_type};
+pub(crate) use self::pace::BodyDeadlines;
 use crate::app::Shared;
 use crate::routing::{ParamRanges, ViewKey, short_type_name};
 use crate::server::Connection;
@@ -62,7 +64,7 @@ impl Request {
                     .endpoint(endpoint)
                     .body_limit
                     .unwrap_or(app.body_limit),
-                app.body_timeout,
+                app.body_deadlines,
             ),
             head,
             app,
@@ -399,7 +401,8 @@ impl Request {
     }
 
     /// The whole body. Over the limit is a `413 Payload Too Large`; a client that stops
-    /// sending midway is a `400 Bad Request`.
+    /// sending midway is a `400 Bad Request`, one that takes longer than
+    /// [`App::body_timeout`](crate::App::body_timeout) a `408 Request Timeout`.
     pub async fn bytes(&self) -> Result<Bytes> {
         self.body.bytes(&self.head.headers).await.cloned()
     }
@@ -428,12 +431,14 @@ impl Request {
     /// # Errors
     ///
     /// A 500 if the body was already taken; each chunk is a `400` if the client stops
-    /// sending midway.
+    /// sending midway, and a `408 Request Timeout` if it keeps the view waiting too long
+    /// (see [`App::body_timeout`](crate::App::body_timeout) and
+    /// [`App::body_min_rate`](crate::App::body_min_rate)).
     pub fn stream(&self) -> Result<impl futures_util::Stream<Item = Result<Bytes>> + Send + use<>> {
         let body = self.body.take_stream()?;
         Ok(futures_util::StreamExt::map(
             body.into_data_stream(),
-            |chunk| chunk.map_err(|e| BodyError::Read(e.to_string()).into_error()),
+            |chunk| chunk.map_err(|e| BodyError::answer(e.into_inner())),
         ))
     }
 

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::StatusCode;
 
-use super::body::{has_content_type, unsupported_media_type};
+use super::body::{BodyError, has_content_type, unsupported_media_type};
 use crate::{Error, Request, Result};
 
 /// The default [`App::multipart_limits`](crate::App::multipart_limits): 8 MiB a
@@ -98,11 +98,7 @@ impl Multipart {
     ///
     /// `413` over the limits, `400` for a malformed body.
     pub async fn next_field(&mut self) -> Result<Option<Field>> {
-        let field = self
-            .inner
-            .next_field()
-            .await
-            .map_err(|e| upload_error(&e))?;
+        let field = self.inner.next_field().await.map_err(upload_error)?;
         Ok(field.map(|inner| Field { inner }))
     }
 }
@@ -130,7 +126,7 @@ impl Field {
     ///
     /// `413` over the limits, `400` for a malformed body.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
-        self.inner.chunk().await.map_err(|e| upload_error(&e))
+        self.inner.chunk().await.map_err(upload_error)
     }
 
     /// The whole field, buffered (within the per-field limit).
@@ -139,7 +135,7 @@ impl Field {
     ///
     /// `413` over the limits, `400` for a malformed body.
     pub async fn bytes(self) -> Result<Bytes> {
-        self.inner.bytes().await.map_err(|e| upload_error(&e))
+        self.inner.bytes().await.map_err(upload_error)
     }
 
     /// The whole field as UTF-8 text.
@@ -158,10 +154,12 @@ impl Field {
     }
 }
 
-/// The answer to a multer error: 413 for the limits, 500 for a field kept alive while
-/// asking for the next one (a bug in the view), 400 for the rest.
-fn upload_error(error: &multer::Error) -> Error {
+/// The answer to a multer error: 413 for the limits, the body's own answer when reading
+/// it failed (408 for a client too slow), 500 for a field kept alive while asking for
+/// the next one (a bug in the view), 400 for the rest.
+fn upload_error(error: multer::Error) -> Error {
     let status = match error {
+        multer::Error::StreamReadFailed(cause) => return BodyError::answer(cause),
         multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
             StatusCode::PAYLOAD_TOO_LARGE
         }
