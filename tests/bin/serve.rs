@@ -1,6 +1,7 @@
-//! A bocata server for the shutdown tests: run as a real process and stopped with a
-//! real signal. It prints its address on the first line of stdout, and a line when a
-//! slow request has started.
+//! A bocata server for the tests that need a process of its own: stopped with a real
+//! signal, or run with few file descriptors. It prints its address on the first line
+//! of stdout, and a line when a slow request has started; bocata's log goes to
+//! stderr.
 
 use std::io::Write;
 use std::time::Duration;
@@ -21,6 +22,17 @@ async fn slow(_req: &Request, res: &mut Res) -> Result {
         .ok();
     tokio::time::sleep(Duration::from_secs(2)).await;
     res.text("finished");
+    Ok(())
+}
+
+/// A finite stream that takes a second: ten lines, one every 100 ms.
+async fn lines(_req: &Request, res: &mut Res) -> Result {
+    res.streaming(bocata::stream! {
+        for n in 1..=10 {
+            yield format!("line {n}\n");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
     Ok(())
 }
 
@@ -52,9 +64,15 @@ impl Socket {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter("bocata=info")
+        .init();
     let app = App::new()
         .route("/", bocata::get(hello))
         .route("/slow", bocata::get(slow))
+        .route("/lines", bocata::get(lines))
         .route("/events", bocata::get(events))
         .route("/ws", Socket);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

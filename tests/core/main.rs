@@ -2,8 +2,10 @@
 //! TestClient, and the server over real sockets.
 
 mod background;
+mod connection_slots;
 mod error_pages;
 mod errors;
+mod exhaustion;
 mod files;
 mod files_wire;
 mod fuzz_corpus;
@@ -19,6 +21,7 @@ mod server;
 mod sessions;
 mod shutdown;
 mod slow_bodies;
+mod stalled;
 mod static_files;
 mod streaming;
 mod templates;

@@ -1,10 +1,13 @@
-//! Graceful shutdown of a real process on a real SIGTERM: the request in flight
-//! finishes, streams end, sockets close with 1001, new connections are refused, and the
-//! process exits 0.
+//! Graceful shutdown: on a real process and a real SIGTERM, the request in flight
+//! finishes, event streams end, sockets close with 1001, new connections are refused,
+//! and the process exits 0; finite streams get the grace period, and a body still
+//! unfinished when it ends is cut so the client can tell.
 
 use std::process::Stdio;
+use std::time::Duration;
 
-use bocata_tests::{connect_http1, get, read, within};
+use bocata::{App, Request, Res, Result, Server};
+use bocata_tests::{PATIENCE, Running, connect_http1, get, read, within};
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -50,6 +53,16 @@ async fn sigterm_drains_and_exits_zero() {
         within("ready", socket.next()).await,
         Some(Ok(Message::Text(_)))
     ));
+    // …a finite stream under way…
+    let mut finite_conn = connect_http1(addr).await;
+    let finite = within("the lines", finite_conn.send_request(get("/lines")))
+        .await
+        .expect("a response");
+    let mut finite = finite.into_body();
+    within("a line", finite.frame())
+        .await
+        .expect("a frame")
+        .expect("data");
     // …and a two-second request in flight.
     let mut slow_conn = connect_http1(addr).await;
     let slow = tokio::spawn(slow_conn.send_request(get("/slow")));
@@ -66,7 +79,14 @@ async fn sigterm_drains_and_exits_zero() {
         .expect("kill runs");
     assert!(killed.success());
 
-    // The stream is told to end: it finishes cleanly.
+    // The finite stream goes on to its end, and ends cleanly.
+    let rest = within("the rest of the lines", finite.collect())
+        .await
+        .expect("a clean end")
+        .to_bytes();
+    assert!(rest.ends_with(b"line 10\n"), "all the lines: {rest:?}");
+
+    // The event stream is told to end: it finishes cleanly.
     let rest = within("the stream to end", async {
         while let Some(frame) = events.frame().await {
             frame?;
@@ -111,4 +131,142 @@ async fn sigterm_drains_and_exits_zero() {
         .await
         .expect("an exit status");
     assert!(status.success(), "exit status {status}");
+}
+
+/// Ten lines, one every `every`: a finite stream that takes its time.
+struct Lines {
+    every: Duration,
+}
+
+#[bocata::view]
+impl Lines {
+    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        let every = self.every;
+        res.streaming(bocata::stream! {
+            for n in 1..=10 {
+                yield format!("line {n}\n");
+                tokio::time::sleep(every).await;
+            }
+        });
+        Ok(())
+    }
+}
+
+fn lines_app(every: Duration) -> App {
+    App::new().route("/lines", Lines { every })
+}
+
+/// Starts reading `/lines` over `protocol`, returning once its first line is in.
+async fn first_line(server: &Running, http2: bool) -> hyper::body::Incoming {
+    let url = format!("http://{}/lines", server.addr);
+    let response = if http2 {
+        let mut conn = server.http2().await;
+        within("the head", conn.send_request(get(&url))).await
+    } else {
+        let mut conn = server.http1().await;
+        within("the head", conn.send_request(get("/lines"))).await
+    };
+    let mut body = response.expect("a response").into_body();
+    let frame = within("the first line", body.frame())
+        .await
+        .expect("a frame")
+        .expect("data");
+    assert_eq!(frame.into_data().expect("data"), "line 1\n");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finite_stream_in_flight_gets_the_grace_period_to_finish() {
+    for http2 in [false, true] {
+        let mut server = Running::start_with(
+            Server::new(lines_app(Duration::from_millis(50))).grace_period(PATIENCE),
+        )
+        .await;
+        let body = first_line(&server, http2).await;
+        server.stop();
+        let rest = within("the rest of the stream", body.collect())
+            .await
+            .expect("a whole body, ended cleanly")
+            .to_bytes();
+        let expected: String = (2..=10).map(|n| format!("line {n}\n")).collect();
+        assert_eq!(rest, expected, "http2: {http2}");
+        server.shutdown().await.expect("clean shutdown");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_unfinished_when_the_grace_period_ends_is_cut_visibly() {
+    for http2 in [false, true] {
+        let mut server = Running::start_with(
+            Server::new(lines_app(Duration::from_secs(3600)))
+                .grace_period(Duration::from_millis(200)),
+        )
+        .await;
+        let body = first_line(&server, http2).await;
+        server.stop();
+        let cut = within("the cut", body.collect())
+            .await
+            .expect_err("never a clean end on a body that is not done");
+        if http2 {
+            assert!(
+                format!("{cut:?}").contains("CANCEL"),
+                "the stream is reset: {cut:?}"
+            );
+        }
+        server.shutdown().await.expect("the server ends anyway");
+    }
+}
+
+/// Runs curl on `/lines` of `server` until it has the first line, stops the server,
+/// and returns curl's exit code.
+async fn curl_through_a_shutdown(mut server: Running, args: &[&str]) -> Option<i32> {
+    let mut curl = Command::new("curl")
+        .args(["--silent", "--no-buffer", "--max-time", "60"])
+        .args(args)
+        .arg(format!("http://{}/lines", server.addr))
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("curl runs");
+    let mut lines = BufReader::new(curl.stdout.take().expect("stdout")).lines();
+    let first = within("the first line", lines.next_line())
+        .await
+        .expect("a line");
+    assert_eq!(first.as_deref(), Some("line 1"));
+    server.stop();
+    let status = within("curl to end", curl.wait()).await.expect("a status");
+    server.shutdown().await.expect("the server ends");
+    status.code()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_sees_a_cut_body_as_an_error_and_a_finished_one_as_a_success() {
+    if !bocata_tests::client("curl", bocata_tests::has_program("curl")) {
+        return;
+    }
+    for (protocol, args) in [
+        ("HTTP/1.1", &[][..]),
+        ("HTTP/2", &["--http2-prior-knowledge"][..]),
+    ] {
+        let cut = Running::start_with(
+            Server::new(lines_app(Duration::from_secs(3600)))
+                .grace_period(Duration::from_millis(200)),
+        )
+        .await;
+        let code = curl_through_a_shutdown(cut, args).await;
+        assert!(
+            code.is_some_and(|code| code != 0),
+            "{protocol}: curl must fail on a cut body, got {code:?}"
+        );
+        let finished = Running::start_with(
+            Server::new(lines_app(Duration::from_millis(50))).grace_period(PATIENCE),
+        )
+        .await;
+        let code = curl_through_a_shutdown(finished, args).await;
+        assert_eq!(
+            code,
+            Some(0),
+            "{protocol}: a body finished in the grace period"
+        );
+    }
 }

@@ -355,3 +355,48 @@ pub async fn raw_exchange(addr: SocketAddr, request: &[u8]) -> String {
         .expect("read the response");
     String::from_utf8_lossy(&buffer[..n]).into_owned()
 }
+
+/// The environment variable that turns a skipped outside-client test into a failure:
+/// `.ci/run` sets it, having installed every client, so CI cannot pass by skipping.
+pub const REQUIRE_CLIENTS: &str = "BOCATA_REQUIRE_CLIENTS";
+
+/// Whether a test may drive the outside client `what`, found by `available`. On a
+/// machine without it (a fresh one has only Rust) the test is skipped with a printed
+/// reason, unless [`REQUIRE_CLIENTS`] is set, where a missing client fails the test.
+///
+/// ```no_run
+/// if !bocata_tests::client("curl", bocata_tests::has_program("curl")) {
+///     return;
+/// }
+/// ```
+pub fn client(what: &str, available: bool) -> bool {
+    if available {
+        return true;
+    }
+    assert!(
+        std::env::var_os(REQUIRE_CLIENTS).is_none(),
+        "{what} is required here ({REQUIRE_CLIENTS} is set) but is not installed"
+    );
+    eprintln!("skipped: {what} is not installed (.ci/run installs it)");
+    false
+}
+
+/// Whether `program` runs (`program --version` succeeds).
+pub fn has_program(program: &str) -> bool {
+    std::process::Command::new(program)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// Whether Python 3 can import `module`.
+pub fn has_python_module(module: &str) -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}

@@ -3,12 +3,15 @@
 
 use std::fmt::Display;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use axum_core::body::Body;
+use bytes::Bytes;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
+use http_body::{Frame, SizeHint};
 
-use super::guarded::Guarded;
 use crate::error::PanicMessage;
 
 /// What a background task may return: nothing, or a `Result` whose error is logged.
@@ -47,9 +50,12 @@ where
     })
 }
 
-/// Background tasks, started when dropped with the response body: after it has been
-/// sent in full, or when the connection gave up on it.
-pub(crate) struct AfterSent(Vec<BoxFuture<'static, ()>>);
+/// A response body carrying background tasks, which start when it is dropped: after
+/// it has been sent in full, or when the connection gave up on it.
+pub(crate) struct AfterSent {
+    inner: Body,
+    tasks: Vec<BoxFuture<'static, ()>>,
+}
 
 impl AfterSent {
     /// `inner`, carrying `tasks` if there are any.
@@ -57,14 +63,34 @@ impl AfterSent {
         if tasks.is_empty() {
             inner
         } else {
-            Body::new(Guarded::new(inner, Self(tasks)))
+            Body::new(Self { inner, tasks })
         }
+    }
+}
+
+impl http_body::Body for AfterSent {
+    type Data = Bytes;
+    type Error = axum_core::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
 impl Drop for AfterSent {
     fn drop(&mut self) {
-        let tasks = std::mem::take(&mut self.0);
+        let tasks = std::mem::take(&mut self.tasks);
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 for task in tasks {

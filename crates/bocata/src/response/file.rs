@@ -10,14 +10,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum_core::body::Body;
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use super::conditional::{self, Precondition, Validators};
 use super::range::{self, RangeOutcome};
+use super::stream::ChunkStream;
 use crate::Error;
+use crate::error::BoxError;
 
 /// How much of a file is read at a time. A response never holds more of a file than
 /// this in memory, whatever the file's size.
@@ -82,8 +83,8 @@ impl OpenFile {
             .unwrap_or_default()
     }
 
-    /// The status and body for this file, adding its headers to `headers`
-    /// (`Content-Type` must already be there).
+    /// The status and body (none for a `304`) for this file, adding its headers to
+    /// `headers` (`Content-Type` must already be there).
     ///
     /// Preconditions and ranges apply only to a `200` response: a file sent with another
     /// status (a custom 404 page, say) is sent whole.
@@ -93,7 +94,7 @@ impl OpenFile {
         request_headers: &HeaderMap,
         status: StatusCode,
         headers: &mut HeaderMap,
-    ) -> Result<(StatusCode, Body), Error> {
+    ) -> Result<(StatusCode, Option<ChunkStream>), Error> {
         headers.insert(header::ACCEPT_RANGES, BYTES);
         headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
         if let Ok(etag) = HeaderValue::try_from(&self.validators.etag) {
@@ -112,7 +113,7 @@ impl OpenFile {
         };
         let len = self.len;
         let (status, segments) = match outcome {
-            FileOutcome::NotModified => return Ok((StatusCode::NOT_MODIFIED, Body::empty())),
+            FileOutcome::NotModified => return Ok((StatusCode::NOT_MODIFIED, None)),
             FileOutcome::Full => (status, vec![Segment::File(0..len)]),
             FileOutcome::Partial(range) => {
                 headers.insert(header::CONTENT_RANGE, content_range(&range, len));
@@ -131,8 +132,8 @@ impl OpenFile {
         };
         let body_len: u64 = segments.iter().map(Segment::len).sum();
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body_len));
-        let stream = read_segments(self.file, segments, self.path);
-        Ok((status, Body::from_stream(stream)))
+        let chunks = read_segments(self.file, segments, self.path).map_err(BoxError::from);
+        Ok((status, Some(Box::pin(chunks))))
     }
 
     /// Weighs preconditions (RFC 9110 §13.2.2), then `Range` and `If-Range` (§14.2,

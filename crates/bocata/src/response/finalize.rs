@@ -77,13 +77,14 @@ impl Res {
             ..
         } = self;
         let no_body = has_no_body(status);
+        let overridden = stream.chunk_timeout.is_some() || stream.complete_timeout.is_some();
         let limits = StreamTimeouts {
             chunk: stream.chunk_timeout.unwrap_or(cx.app.stream_timeouts.chunk),
             complete: stream
                 .complete_timeout
                 .unwrap_or(cx.app.stream_timeouts.complete),
         };
-        let streamed = |headers: &mut HeaderMap, chunks: ChunkStream| {
+        let streamed = |headers: &mut HeaderMap, chunks: ChunkStream, endless: bool| {
             if let Some(implied) = implied_type.clone() {
                 headers.entry(header::CONTENT_TYPE).or_insert(implied);
             }
@@ -91,14 +92,15 @@ impl Res {
                 return Body::empty();
             }
             let chunks = stream::catch_panics(chunks);
-            // A graceful shutdown ends streams cleanly, so they do not hold it up.
+            // A graceful shutdown ends an endless stream cleanly, so its client
+            // reconnects elsewhere; a finite one gets the grace period to finish.
             let chunks: ChunkStream = match cx.connection {
-                Some(connection) => {
+                Some(connection) if endless => {
                     Box::pin(chunks.take_until(connection.draining.clone().cancelled_owned()))
                 }
-                None => chunks,
+                _ => chunks,
             };
-            let chunks = deadline::limit(chunks, limits, cx.connection.map(|c| &c.close));
+            let chunks = deadline::limit(chunks, limits.complete);
             Body::from_stream(chunks.inspect_err(|e| {
                 tracing::warn!(target: "bocata::stream", "aborting a streamed response: {e}");
             }))
@@ -122,10 +124,12 @@ impl Res {
                 headers
                     .entry(header::CONTENT_TYPE)
                     .or_insert_with(|| guess_type(&path));
-                let (file_status, body) =
+                let (file_status, chunks) =
                     file.respond(cx.method, cx.headers, status, &mut headers)?;
                 status = file_status;
-                body
+                chunks.map_or_else(Body::empty, |chunks| {
+                    Body::from_stream(deadline::limit(chunks, limits.complete))
+                })
             }
             #[cfg(feature = "templates")]
             Content::Template { name, context } => {
@@ -136,7 +140,7 @@ impl Res {
                 let implied = Some(template::content_type(&name));
                 fixed(&mut headers, html.into(), implied, cx.method)
             }
-            Content::Stream(chunks) => streamed(&mut headers, chunks),
+            Content::Stream(chunks) => streamed(&mut headers, chunks, false),
             Content::Events(events) => {
                 headers.entry(header::CACHE_CONTROL).or_insert(NO_CACHE);
                 headers.entry(X_ACCEL_BUFFERING).or_insert(NO);
@@ -144,7 +148,7 @@ impl Res {
                     Some(every) => sse::keep_alive(events, every),
                     None => events,
                 };
-                streamed(&mut headers, events)
+                streamed(&mut headers, events, true)
             }
         };
         let body = if has_no_body(status) {
@@ -157,6 +161,10 @@ impl Res {
         let mut response = Response::new(AfterSent::wrap(body, background));
         *response.status_mut() = status;
         *response.headers_mut() = headers;
+        if overridden {
+            // For the server, which holds the client to them.
+            response.extensions_mut().insert(limits);
+        }
         Ok(response)
     }
 }

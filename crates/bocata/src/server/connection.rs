@@ -14,43 +14,47 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use axum_core::body::Body;
 use futures_util::task::AtomicWaker;
+use http::{HeaderValue, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto;
 use tokio::net::TcpStream;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 #[cfg(feature = "websocket")]
 use tokio_util::task::TaskTracker;
 
+use super::exchange::Exchange;
 use super::idle::{self, Activity};
+use super::io::Watched;
+use super::slots::{Slot, Slots};
+use super::streams::{self, Sent, Streams};
 use crate::App;
 use crate::error::BoxError;
 use crate::request::RequestBody;
-use crate::response::Guarded;
+use crate::response::StreamTimeouts;
 
 /// What a request knows of the connection it came on.
 #[derive(Debug)]
 pub(crate) struct Connection {
     /// The client's address.
     pub(crate) peer: SocketAddr,
-    /// Cancelling it closes the connection.
-    pub(crate) close: CancellationToken,
-    /// Cancelled when a graceful shutdown starts: streamed responses end.
+    /// Cancelled when a graceful shutdown starts: server-sent event streams end, and
+    /// open WebSockets close with 1001.
     pub(crate) draining: CancellationToken,
-    /// Cancelled when the server's grace period is over: open WebSockets close with 1001.
-    #[cfg(feature = "websocket")]
-    pub(crate) sockets: CancellationToken,
     /// The server's WebSocket tasks, which a shutdown waits for.
     #[cfg(feature = "websocket")]
     pub(crate) tasks: TaskTracker,
-    /// The connection's place under `max_connections`, held as long as anything of it
-    /// is: its requests, and the socket after a WebSocket upgrade.
-    pub(crate) _permit: OwnedSemaphorePermit,
+    /// The limits of the response being sent (HTTP/1) or of an HTTP/2 connection's
+    /// socket as a whole.
+    pub(super) exchange: Arc<Exchange>,
+    /// The connection's place under the server's limits, held as long as anything of
+    /// it is: its requests, and the socket after a WebSocket upgrade.
+    pub(super) _slot: Slot,
 }
 
 /// The server's HTTP settings, shared by its connections.
@@ -60,24 +64,29 @@ pub(crate) struct Protocols {
     pub(crate) http1: http1::Builder,
     /// For the rest: HTTP/2 with prior knowledge, or first bytes that could still be
     /// either (the auto builder reads on until it knows).
-    pub(crate) auto: auto::Builder<TokioExecutor>,
+    pub(crate) auto: auto::Builder<Streams>,
     /// The watchdog's limits: for the first request's head, and between requests.
     pub(crate) header_read_timeout: Duration,
     pub(crate) keep_alive_timeout: Duration,
+    /// The largest HTTP/1 request head, in bytes.
+    pub(crate) max_header_size: usize,
 }
 
 /// Serves `stream` on a task of its own, watched by a task in `connections`: the
-/// connection is closed when it is idle too long, when `info.close` is cancelled, and
-/// when `connections` is shut down; when `info.draining` is cancelled it finishes the
-/// requests in flight and closes.
+/// connection is closed when it is idle too long, when `slots` closes it to make room,
+/// and when `connections` is shut down; when `info.draining` is cancelled it finishes
+/// the requests in flight and closes.
 pub(crate) fn spawn(
     connections: &mut JoinSet<()>,
     stream: TcpStream,
     app: App,
     info: Arc<Connection>,
     protocols: Arc<Protocols>,
+    slots: &Arc<Slots>,
 ) {
     let activity = Activity::new();
+    let close = CancellationToken::new();
+    let candidate = slots.serving(Arc::clone(&activity), close.clone());
     let watched = Arc::clone(&activity);
     let idle = idle::idle(
         Arc::clone(&activity),
@@ -85,22 +94,40 @@ pub(crate) fn spawn(
         protocols.keep_alive_timeout,
     );
     let drain = Arc::new(DrainSignal::default());
-    let (peer, close, draining) = (info.peer, info.close.clone(), info.draining.clone());
+    let (peer, draining) = (info.peer, info.draining.clone());
+    let io = Arc::clone(&info.exchange);
+    let max_header_size = protocols.max_header_size;
     let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
         let app = app.clone();
         let info = Arc::clone(&info);
         let in_flight = activity.begin();
         async move {
-            let response = app.handle(request.map(RequestBody::Wire), Some(info)).await;
-            Ok::<_, Infallible>(response.map(|body| Guarded::new(body, in_flight)))
+            let stream = streams::current();
+            let mut response = if stream.is_none() && head_size(&request) > max_header_size {
+                head_too_large(max_header_size)
+            } else {
+                let connection = Some(Arc::clone(&info));
+                app.handle(request.map(RequestBody::Wire), connection).await
+            };
+            let limits = response
+                .extensions_mut()
+                .remove::<StreamTimeouts>()
+                .unwrap_or(app.shared.stream_timeouts);
+            stream
+                .as_ref()
+                .unwrap_or(&info.exchange)
+                .begin_response(limits);
+            Ok::<_, Infallible>(response.map(|body| Sent::new(body, in_flight, stream)))
         }
     });
     let signal = Arc::clone(&drain);
     let serve = async move {
-        let served = if speaks_http1(&stream).await {
+        let http1 = speaks_http1(&stream).await;
+        let io = TokioIo::new(Watched::new(stream, io));
+        let served = if http1 {
             let connection = protocols
                 .http1
-                .serve_connection(TokioIo::new(stream), service)
+                .serve_connection(io, service)
                 .with_upgrades();
             Drainable::new(
                 connection,
@@ -110,9 +137,7 @@ pub(crate) fn spawn(
             .await
             .map_err(BoxError::from)
         } else {
-            let connection = protocols
-                .auto
-                .serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let connection = protocols.auto.serve_connection_with_upgrades(io, service);
             Drainable::new(
                 connection,
                 signal,
@@ -128,12 +153,12 @@ pub(crate) fn spawn(
         // Dropping the handle (this task ending, or being aborted by a shutdown) closes
         // the connection.
         let mut serving = AbortOnDropHandle::new(tokio::spawn(serve));
+        let _candidate = candidate;
         let mut idle = pin!(idle);
         let mut drained = false;
         loop {
             tokio::select! {
                 _ = &mut serving => break,
-                // A streamed response ran out of time.
                 () = close.cancelled() => break,
                 () = &mut idle => {
                     tracing::debug!(target: "bocata::server", %peer, "closing a connection without a request in time");
@@ -151,6 +176,40 @@ pub(crate) fn spawn(
             }
         }
     });
+}
+
+/// The size of an HTTP/1 request's head as the client sent it, but for optional
+/// whitespace around header values: the request line and each header line with its
+/// line end, and the blank line.
+fn head_size<B>(request: &http::Request<B>) -> usize {
+    const VERSION_AND_ENDS: usize = " HTTP/1.1\r\n".len() + "\r\n".len();
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
+    let fields: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + ": \r\n".len() + value.len())
+        .sum();
+    request.method().as_str().len() + 1 + target + VERSION_AND_ENDS + fields
+}
+
+/// The answer to a head over the limit (hyper catches most before they are whole; a
+/// head that arrives in one large read can be whole before it notices).
+fn head_too_large(limit: usize) -> Response<Body> {
+    let mut response = Response::new(Body::from(format!(
+        "the request head is larger than the limit of {limit} bytes"
+    )));
+    *response.status_mut() = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// The HTTP/2 connection preface, which a client speaking HTTP/2 with prior knowledge

@@ -37,6 +37,11 @@ impl Activity {
         self.0.load(Ordering::Acquire) != 0
     }
 
+    /// Whether a request is in flight.
+    pub(crate) fn busy(&self) -> bool {
+        self.read().1
+    }
+
     /// The events so far (they wrap around, which only equality needs), and whether a
     /// request is in flight.
     fn read(&self) -> (u64, bool) {

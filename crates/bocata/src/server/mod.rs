@@ -2,7 +2,11 @@
 //! graceful shutdown.
 
 mod connection;
+mod exchange;
 mod idle;
+mod io;
+mod slots;
+mod streams;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,10 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::rt::TokioTimer;
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 #[cfg(feature = "websocket")]
@@ -22,11 +25,24 @@ use tokio_util::task::TaskTracker;
 
 pub(crate) use self::connection::Connection;
 use self::connection::Protocols;
+use self::exchange::Exchange;
+use self::slots::{Admission, Slots};
+use self::streams::Streams;
 use crate::App;
 
-/// How long WebSockets get to close after the grace period.
+/// How long WebSockets get to finish closing once the requests are done.
 #[cfg(feature = "websocket")]
 const SOCKET_GOODBYE: Duration = Duration::from_secs(5);
+
+/// How long connections get, once the grace period is over, to send the resets of
+/// their HTTP/2 streams before they are closed.
+const RESET_FLUSH: Duration = Duration::from_secs(1);
+
+/// The first pause after a failed `accept`; it doubles while `accept` keeps failing.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// How often failing `accept`s are reported in the log, at most.
+const ACCEPT_REPORT: Duration = Duration::from_secs(10);
 
 /// The default grace period of a graceful shutdown: 30 seconds.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
@@ -51,9 +67,11 @@ type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// # }
 /// ```
 ///
-/// On shutdown the server stops accepting (new connections are refused), lets the
-/// requests in flight finish, closes idle keep-alive connections (HTTP/2 gets a
-/// `GOAWAY`), and after the grace period closes whatever is still open.
+/// On shutdown the server stops accepting (new connections are refused), ends event
+/// streams and closes WebSockets (1001), lets the requests in flight and their bodies
+/// finish, and closes idle keep-alive connections (HTTP/2 gets a `GOAWAY`). After the
+/// grace period it aborts what is still open, so that a client sees a cut body as cut:
+/// an HTTP/2 stream is reset, an HTTP/1 connection closed before the body's end.
 pub struct Server {
     app: App,
     grace_period: Duration,
@@ -69,6 +87,7 @@ struct Limits {
     max_header_size: usize,
     max_headers: usize,
     max_connections: usize,
+    max_connections_per_address: Option<usize>,
     http2_max_concurrent_streams: u32,
     http2_stream_window: u32,
     http2_connection_window: u32,
@@ -83,6 +102,7 @@ impl Default for Limits {
             max_header_size: 16 * 1024,
             max_headers: 100,
             max_connections: 10_000,
+            max_connections_per_address: None,
             http2_max_concurrent_streams: 256,
             http2_stream_window: 1024 * 1024,
             http2_connection_window: 4 * 1024 * 1024,
@@ -132,7 +152,10 @@ impl Server {
     }
 
     /// The largest request head, in bytes (at least 8192); a larger one is answered
-    /// `431 Request Header Fields Too Large`. Default: 16 KiB.
+    /// `431 Request Header Fields Too Large`. An HTTP/1 head counts as sent: the request
+    /// line and each header line with their line ends, and the blank line (whitespace
+    /// around header values aside). On HTTP/2 it bounds the header list as RFC 9113
+    /// counts it (each field's name and value, plus 32). Default: 16 KiB.
     #[must_use]
     pub fn max_header_size(mut self, bytes: usize) -> Self {
         self.limits.max_header_size = bytes.max(8192);
@@ -146,12 +169,23 @@ impl Server {
         self
     }
 
-    /// The most connections served at once, an upgraded WebSocket's included; further
-    /// ones wait in the listen backlog until one closes (they are neither refused nor a
-    /// crash). Default: 10 000.
+    /// The most connections served at once, an upgraded WebSocket's included. When
+    /// every slot is taken, the connection idle the longest (open, but with no request
+    /// in flight) is closed to make room for a new one; with none idle, new connections
+    /// wait until one closes (they are neither refused nor a crash). Default: 10 000.
     #[must_use]
     pub fn max_connections(mut self, count: usize) -> Self {
         self.limits.max_connections = count.max(1);
+        self
+    }
+
+    /// The most connections one client address may hold at once; past it, its new
+    /// connections are closed at once. Behind a reverse proxy every client has the
+    /// proxy's address, so leave it off there (the proxy can limit clients itself).
+    /// `None`: no limit. Default: none.
+    #[must_use]
+    pub fn max_connections_per_address(mut self, count: impl Into<Option<usize>>) -> Self {
+        self.limits.max_connections_per_address = count.into().map(|count| count.max(1));
         self
     }
 
@@ -182,8 +216,8 @@ impl Server {
         self
     }
 
-    /// How long a graceful shutdown waits for requests in flight before closing their
-    /// connections. Default: 30 seconds ([`DEFAULT_GRACE_PERIOD`]).
+    /// How long a graceful shutdown waits for requests in flight, and their bodies,
+    /// before aborting them. Default: 30 seconds ([`DEFAULT_GRACE_PERIOD`]).
     #[must_use]
     pub fn grace_period(mut self, grace_period: Duration) -> Self {
         self.grace_period = grace_period;
@@ -251,52 +285,79 @@ impl Server {
         tracing::info!(target: "bocata::server", "listening on http://{local}");
         let mut signal = self.signal.unwrap_or_else(|| Box::pin(ctrl_c_or_sigterm()));
 
-        let protocols = Arc::new(protocols(&self.limits));
-        let permits = Arc::new(Semaphore::new(self.limits.max_connections));
         let draining = CancellationToken::new();
+        let grace_over = CancellationToken::new();
+        let protocols = Arc::new(protocols(
+            &self.limits,
+            Streams {
+                limits: self.app.shared.stream_timeouts,
+                grace_over: grace_over.clone(),
+            },
+        ));
+        let slots = Slots::new(
+            self.limits.max_connections,
+            self.limits.max_connections_per_address,
+        );
         let mut connections = JoinSet::new();
         #[cfg(feature = "websocket")]
-        let (sockets, tasks) = (CancellationToken::new(), TaskTracker::new());
+        let tasks = TaskTracker::new();
+        let mut failing = AcceptFailures::default();
 
         loop {
-            // At most `max_connections` at once: past that, wait here for one to close.
-            let permit = tokio::select! {
+            let (stream, peer) = tokio::select! {
                 () = &mut signal => break,
-                permit = Arc::clone(&permits).acquire_owned() => permit,
-            };
-            let Ok(permit) = permit else { break };
-            tokio::select! {
-                () = &mut signal => break,
-                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, peer)) => {
-                        // Small responses go out at once rather than waiting for Nagle.
-                        stream.set_nodelay(true).ok();
-                        // Shared by the connection's requests: cloning it is one
-                        // atomic increment, where its tokens would each take a lock.
-                        let info = Arc::new(Connection {
-                            peer,
-                            close: CancellationToken::new(),
-                            draining: draining.clone(),
-                            #[cfg(feature = "websocket")]
-                            sockets: sockets.clone(),
-                            #[cfg(feature = "websocket")]
-                            tasks: tasks.clone(),
-                            _permit: permit,
-                        });
-                        let (app, protocols) = (self.app.clone(), Arc::clone(&protocols));
-                        connection::spawn(&mut connections, stream, app, info, protocols);
+                    Ok(accepted) => {
+                        failing.recovered();
+                        accepted
                     }
                     Err(e) => {
-                        // Out of file descriptors and the like: back off instead of spinning.
-                        tracing::warn!(target: "bocata::server", "accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        // Out of file descriptors and the like: give one back by
+                        // closing a connection with nothing in flight, back off, and
+                        // keep serving the connections already open meanwhile.
+                        if out_of_resources(&e) {
+                            slots.close_an_idle_one();
+                        }
+                        let pause = failing.failed(&e);
+                        tokio::select! {
+                            () = &mut signal => break,
+                            () = tokio::time::sleep(pause) => continue,
+                        }
                     }
                 },
-            }
+            };
+            let slot = match slots.admit(peer.ip()) {
+                Admission::Admitted(slot) => slot,
+                Admission::TooManyFromAddress => {
+                    tracing::debug!(target: "bocata::server", %peer, "refusing a connection: its address holds as many as it may");
+                    continue;
+                }
+                // Every slot is taken: wait (connection in hand) until one is let go.
+                Admission::Full => tokio::select! {
+                    () = &mut signal => break,
+                    slot = slots.wait(peer.ip()) => slot,
+                },
+            };
+            // Small responses go out at once rather than waiting for Nagle.
+            stream.set_nodelay(true).ok();
+            // Shared by the connection's requests: cloning it is one atomic increment,
+            // where its tokens would each take a lock.
+            let info = Arc::new(Connection {
+                peer,
+                draining: draining.clone(),
+                #[cfg(feature = "websocket")]
+                tasks: tasks.clone(),
+                exchange: Exchange::new(self.app.shared.stream_timeouts),
+                _slot: slot,
+            });
+            let (app, protocols) = (self.app.clone(), Arc::clone(&protocols));
+            connection::spawn(&mut connections, stream, app, info, protocols, &slots);
         }
 
         drop(listener);
+        // Event streams end and WebSockets close (1001) now, so their clients reconnect
+        // elsewhere; requests and finite bodies get the grace period.
         draining.cancel();
         tracing::info!(
             target: "bocata::server",
@@ -304,28 +365,80 @@ impl Server {
             "shutting down; waiting up to {:?} for requests in flight",
             self.grace_period
         );
-        let drained = async { while connections.join_next().await.is_some() {} };
-        if tokio::time::timeout(self.grace_period, drained)
-            .await
-            .is_err()
-        {
+        if !drain(&mut connections, self.grace_period).await {
             tracing::warn!(
                 target: "bocata::server",
                 open = connections.len(),
-                "grace period over; closing the connections still open"
+                "grace period over; aborting the responses still in flight"
             );
+            // HTTP/2 streams still open are reset, each, and their connections end
+            // once the resets are out; what has not ended a moment later is closed, so
+            // its clients see a cut body as cut.
+            grace_over.cancel();
+            drain(&mut connections, RESET_FLUSH).await;
+            connections.shutdown().await;
         }
-        connections.shutdown().await;
-        // What is left is upgraded connections: WebSockets are told the server is going
-        // away (1001) and given a moment to say goodbye.
         #[cfg(feature = "websocket")]
-        close_websockets(&sockets, &tasks).await;
+        close_websockets(&tasks).await;
         Ok(())
     }
 }
 
+/// Waits up to `limit` for every connection to end; whether they all did.
+async fn drain(connections: &mut JoinSet<()>, limit: Duration) -> bool {
+    let drained = async { while connections.join_next().await.is_some() {} };
+    tokio::time::timeout(limit, drained).await.is_ok()
+}
+
+/// The accept loop's memory of failing `accept`s: it backs off, doubling the pause up to
+/// a second while they keep failing, and reports them at most once every
+/// [`ACCEPT_REPORT`], so a server out of descriptors does not flood its log.
+#[derive(Debug, Default)]
+struct AcceptFailures {
+    /// Failures in a row, for the pause.
+    in_a_row: u32,
+    /// Failures since the last report, and when that was.
+    unreported: u64,
+    reported: Option<tokio::time::Instant>,
+}
+
+impl AcceptFailures {
+    /// How long to pause after `error`.
+    fn failed(&mut self, error: &std::io::Error) -> Duration {
+        self.in_a_row = self.in_a_row.saturating_add(1);
+        self.unreported += 1;
+        if self.reported.is_none_or(|at| at.elapsed() >= ACCEPT_REPORT) {
+            tracing::warn!(
+                target: "bocata::server",
+                failures = self.unreported,
+                "accept failed, backing off: {error}"
+            );
+            self.unreported = 0;
+            self.reported = Some(tokio::time::Instant::now());
+        }
+        let doubled = ACCEPT_BACKOFF.saturating_mul(1 << (self.in_a_row.min(8) - 1));
+        doubled.min(Duration::from_secs(1))
+    }
+
+    fn recovered(&mut self) {
+        self.in_a_row = 0;
+    }
+}
+
+/// Whether a failed `accept` says the process is out of something a connection needs
+/// (descriptors, memory), rather than that one client gave up before it was accepted.
+fn out_of_resources(error: &std::io::Error) -> bool {
+    !matches!(
+        error.kind(),
+        std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::Interrupted
+            | std::io::ErrorKind::WouldBlock
+    )
+}
+
 /// hyper's settings for `limits`.
-fn protocols(limits: &Limits) -> Protocols {
+fn protocols(limits: &Limits, streams: Streams) -> Protocols {
     // Head and keep-alive timeouts are the connection watchdog's (see `idle`), which
     // runs one timer a connection; hyper's own would arm one for every request.
     let mut http1 = http1::Builder::new();
@@ -333,7 +446,7 @@ fn protocols(limits: &Limits) -> Protocols {
         .header_read_timeout(None)
         .max_buf_size(limits.max_header_size)
         .max_headers(limits.max_headers);
-    let mut auto = auto::Builder::new(TokioExecutor::new());
+    let mut auto = auto::Builder::new(streams);
     auto.http1()
         .header_read_timeout(None)
         .max_buf_size(limits.max_header_size)
@@ -349,6 +462,7 @@ fn protocols(limits: &Limits) -> Protocols {
         auto,
         header_read_timeout: limits.header_read_timeout,
         keep_alive_timeout: limits.keep_alive_timeout,
+        max_header_size: limits.max_header_size,
     }
 }
 
@@ -376,10 +490,10 @@ fn bind(addrs: &[SocketAddr], reuse_port: bool) -> std::io::Result<TcpListener> 
     Err(last)
 }
 
-/// Tells open WebSockets the server is going away, and waits a moment for them.
+/// Waits a moment for the WebSockets, which were told the server is going away when
+/// the shutdown began, to finish closing.
 #[cfg(feature = "websocket")]
-async fn close_websockets(sockets: &CancellationToken, tasks: &TaskTracker) {
-    sockets.cancel();
+async fn close_websockets(tasks: &TaskTracker) {
     tasks.close();
     if tokio::time::timeout(SOCKET_GOODBYE, tasks.wait())
         .await

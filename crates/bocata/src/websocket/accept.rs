@@ -72,7 +72,7 @@ impl App {
         let response = handshake.response(protocol.as_deref());
         let settings = self.shared.websocket.clone();
         let (shutdown, tasks) = match request.connection() {
-            Some(c) => (c.sockets.clone(), Some(c.tasks.clone())),
+            Some(c) => (c.draining.clone(), Some(c.tasks.clone())),
             None => (CancellationToken::new(), None),
         };
         let serve = async move {

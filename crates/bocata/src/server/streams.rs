@@ -1,0 +1,154 @@
+//! HTTP/2 streams, each under its own deadlines: hyper runs every stream of an HTTP/2
+//! connection as a task of its own, through the executor given here, which watches it.
+//!
+//! A stream whose client does not take its body in time (a flow-control window left
+//! shut, say) is reset (RST_STREAM), its body and whatever the body holds (a file) are
+//! dropped, and the connection's other streams go on. At the end of a shutdown's grace
+//! period the streams still open are reset the same way, so no client mistakes a cut
+//! body for a whole one.
+//!
+//! The stream's [`Exchange`] reaches its response through a task-local: hyper polls the
+//! service's future, and then the body, inside the stream's task.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use axum_core::body::Body;
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use tokio_util::sync::CancellationToken;
+
+use super::exchange::{Exchange, Timer};
+use super::idle::InFlight;
+use crate::response::{Expired, StreamTimeouts};
+
+tokio::task_local! {
+    /// The exchange of the HTTP/2 stream whose task is running.
+    static STREAM: Arc<Exchange>;
+}
+
+/// The exchange of the HTTP/2 stream this runs in, if it runs in one.
+pub(super) fn current() -> Option<Arc<Exchange>> {
+    STREAM.try_with(Arc::clone).ok()
+}
+
+/// Runs hyper's HTTP/2 stream tasks, each under its deadlines and the server's grace
+/// period.
+#[derive(Clone, Debug)]
+pub(super) struct Streams {
+    /// The app's limits, until a response sets its own.
+    pub(super) limits: StreamTimeouts,
+    /// Cancelled when the server's grace period is over.
+    pub(super) grace_over: CancellationToken,
+}
+
+impl<F> hyper::rt::Executor<F> for Streams
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    fn execute(&self, stream: F) {
+        let exchange = Exchange::new(self.limits);
+        let grace_over = self.grace_over.clone();
+        let watched = Arc::clone(&exchange);
+        tokio::spawn(STREAM.scope(exchange, async move {
+            // Returning drops the stream, which h2 answers with RST_STREAM.
+            tokio::select! {
+                biased;
+                () = stream => {}
+                expired = Overdue::new(&watched) => {
+                    tracing::warn!(target: "bocata::server", "resetting an HTTP/2 stream: {expired}");
+                }
+                () = grace_over.cancelled() => {
+                    tracing::debug!(target: "bocata::server", "resetting an HTTP/2 stream still open after the grace period");
+                }
+            }
+        }));
+    }
+}
+
+/// Completes when the stream's body has waited on the client past its limits. Polled
+/// after the stream in the same task, so it sees each change the stream made.
+struct Overdue<'a> {
+    exchange: &'a Exchange,
+    timer: Timer,
+}
+
+impl<'a> Overdue<'a> {
+    fn new(exchange: &'a Exchange) -> Self {
+        Self {
+            exchange,
+            timer: Timer::default(),
+        }
+    }
+}
+
+impl Future for Overdue<'_> {
+    type Output = Expired;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Expired> {
+        let exchange = self.exchange;
+        let Some((at, expired)) = exchange
+            .waiting_since()
+            .and_then(|since| exchange.deadline(since))
+        else {
+            return Poll::Pending;
+        };
+        ready!(self.timer.poll_until(cx, at));
+        Poll::Ready(expired)
+    }
+}
+
+/// A response body on its way out: it keeps its request counted as in flight, and on
+/// an HTTP/2 stream tells the stream's exchange when it waits for the client to take a
+/// chunk (from the moment it is handed to hyper, until hyper comes back for more).
+pub(super) struct Sent {
+    inner: Body,
+    _in_flight: InFlight,
+    stream: Option<Arc<Exchange>>,
+}
+
+impl Sent {
+    pub(super) fn new(inner: Body, in_flight: InFlight, stream: Option<Arc<Exchange>>) -> Self {
+        if let Some(stream) = &stream {
+            stream.wait_for_client();
+        }
+        Self {
+            inner,
+            _in_flight: in_flight,
+            stream,
+        }
+    }
+}
+
+impl http_body::Body for Sent {
+    type Data = Bytes;
+    type Error = axum_core::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        let Some(stream) = &this.stream else {
+            return Pin::new(&mut this.inner).poll_frame(cx);
+        };
+        stream.client_took();
+        let frame = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &frame {
+            if frame.is_data() {
+                stream.wait_for_client();
+            }
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
