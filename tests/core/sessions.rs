@@ -9,7 +9,7 @@ use bocata::cookie::time::Duration;
 use bocata::cookie::{Cookie, CookieJar, Key};
 use bocata::testing::TestClient;
 use bocata::{App, Request, Res, Result, SessionConfig, abort};
-use bocata_tests::{Fixture, Running};
+use bocata_tests::{Fixture, Running, get, read, within};
 use serde_json::{Value, json};
 
 const KEY: [u8; 64] = [7; 64];
@@ -103,7 +103,12 @@ fn signed(key: &[u8], payload: &str) -> String {
 /// A cookie value in the current format, crafted as bocata would sign it for the
 /// default name and path, issued and expiring at the given times.
 fn crafted(user: &str, issued: i64, expires: Option<i64>) -> String {
-    let payload = json!([2, "bocata_session", "/", issued, expires, {"user": user}]);
+    crafted_for("bocata_session", "/", user, issued, expires)
+}
+
+/// [`crafted`] for the cookie `name` at `path`.
+fn crafted_for(name: &str, path: &str, user: &str, issued: i64, expires: Option<i64>) -> String {
+    let payload = json!([2, name, path, issued, expires, {"user": user}]);
     signed(&KEY, &payload.to_string())
 }
 
@@ -371,6 +376,64 @@ async fn reading_a_session_does_not_extend_it_and_renew_does() {
         renewed,
         json!([2, "bocata_session", "/", issued, issued + HOUR, {"user": "ana"}])
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replayed_renamed_and_old_cookies_over_a_socket() {
+    let hourly = app(&KEY).session_config(SessionConfig::new().max_age(Duration::hours(1)));
+    let server = Running::start(hourly).await;
+    let t = now();
+    let cases = [
+        (
+            "a current cookie",
+            crafted("ana", t - 60, Some(t + HOUR - 60)),
+            200,
+        ),
+        (
+            "a cookie replayed after its expiry",
+            crafted("ana", t - 2 * HOUR, Some(t - HOUR)),
+            401,
+        ),
+        (
+            "another app's cookie under this app's name",
+            crafted_for("admin_session", "/", "ana", t - 60, Some(t + HOUR - 60)),
+            401,
+        ),
+        (
+            "a cookie signed for another path",
+            crafted_for(
+                "bocata_session",
+                "/admin",
+                "ana",
+                t - 60,
+                Some(t + HOUR - 60),
+            ),
+            401,
+        ),
+        (
+            "a cookie in the earlier format",
+            signed(&KEY, r#"{"user":"ana"}"#),
+            401,
+        ),
+    ];
+    let mut conn = server.http1().await;
+    for (case, value, status) in cases {
+        let cookie = Cookie::new("bocata_session", value).encoded().to_string();
+        let mut request = get("/private");
+        request.headers_mut().insert(
+            "cookie",
+            cookie.parse().expect("an encoded cookie is a header value"),
+        );
+        within("ready", conn.ready())
+            .await
+            .expect("connection usable");
+        let response = within("response", conn.send_request(request))
+            .await
+            .expect("a response");
+        let (parts, body) = read(response).await;
+        assert_eq!(parts.status, status, "{case}: {body:?}");
+    }
+    server.shutdown().await.expect("clean shutdown");
 }
 
 #[tokio::test]
