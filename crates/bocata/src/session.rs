@@ -409,6 +409,19 @@ impl Session {
     ///
     /// Without it, a request that only reads the session sends no cookie and does not
     /// extend it.
+    ///
+    /// ```
+    /// # use bocata::{Request, Res, Result};
+    /// /// Before every view (`App::before`): a logged-in user stays logged in for
+    /// /// `max_age` after their last visit.
+    /// async fn keep_logged_in(req: &mut Request, _res: &mut Res) -> Result {
+    ///     let session = req.session()?;
+    ///     if session.contains("user") {
+    ///         session.renew();
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn renew(&self) {
         self.changed.store(true, Ordering::Release);
     }
