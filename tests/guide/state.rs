@@ -1,6 +1,8 @@
 //! Chapter "State and sessions": app state shared by every request, and sessions kept in
 //! a signed cookie.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bocata::cookie::Key;
@@ -134,6 +136,95 @@ fn production_app(secret_key: &[u8]) -> App {
 }
 // ANCHOR_END: config
 
+// ANCHOR: sliding
+/// Before every view: a logged-in user's cookie is sent again, issued now, so the
+/// session lasts `max_age` from their last visit rather than from their login.
+async fn keep_logged_in(req: &mut Request, _res: &mut Res) -> Result {
+    let session = req.session()?;
+    if session.contains("user") {
+        session.renew();
+    }
+    Ok(())
+}
+
+/// The production app, with a sliding expiry.
+fn sliding_app(secret_key: &[u8]) -> App {
+    production_app(secret_key).before(keep_logged_in)
+}
+// ANCHOR_END: sliding
+
+// ANCHOR: revocation
+/// Each user's session version, as a column of the users table would keep it: sessions
+/// signed with an older version are no longer accepted.
+#[derive(Debug, Default)]
+struct SessionVersions(Mutex<HashMap<String, u64>>);
+
+impl SessionVersions {
+    fn current(&self, user: &str) -> u64 {
+        let versions = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        versions.get(user).copied().unwrap_or(0)
+    }
+
+    fn bump(&self, user: &str) {
+        let mut versions = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *versions.entry(user.to_owned()).or_default() += 1;
+    }
+}
+
+/// The logged-in user, if their session carries their current version.
+fn current_user(req: &Request) -> Result<Option<String>> {
+    let session = req.session()?;
+    let (Some(user), Some(version)) =
+        (session.get::<String>("user"), session.get::<u64>("version"))
+    else {
+        return Ok(None);
+    };
+    let current = req.state::<SessionVersions>()?.current(&user);
+    Ok((version == current).then_some(user))
+}
+
+/// `POST /login` with the user's name as the body: the session records the version.
+async fn versioned_login(req: &Request, res: &mut Res) -> Result {
+    let name = req.text().await?.trim().to_owned();
+    // ... check a password here ...
+    let version = req.state::<SessionVersions>()?.current(&name);
+    let session = req.session()?;
+    session.insert("user", &name)?;
+    session.insert("version", &version)?;
+    res.text(format!("logged in as {name}"));
+    Ok(())
+}
+
+/// `GET /me`
+async fn versioned_me(req: &Request, res: &mut Res) -> Result {
+    match current_user(req)? {
+        Some(name) => res.text(format!("you are {name}")),
+        None => return abort(401),
+    };
+    Ok(())
+}
+
+/// `POST /logout-everywhere`: every copy of every session of this user stops working.
+async fn logout_everywhere(req: &Request, res: &mut Res) -> Result {
+    if let Some(user) = current_user(req)? {
+        req.state::<SessionVersions>()?.bump(&user);
+    }
+    req.session()?.clear();
+    res.text("logged out everywhere");
+    Ok(())
+}
+
+/// Sessions that can be revoked.
+fn revocable_app(secret_key: &[u8]) -> App {
+    App::new()
+        .secret_key(secret_key)
+        .state(SessionVersions::default())
+        .route("/login", bocata::post(versioned_login))
+        .route("/me", bocata::get(versioned_me))
+        .route("/logout-everywhere", bocata::post(logout_everywhere))
+}
+// ANCHOR_END: revocation
+
 /// A fresh 64-byte key, as a test would make one.
 fn test_key() -> Vec<u8> {
     Key::generate().master().to_vec()
@@ -221,8 +312,12 @@ async fn the_cookie_is_signed_not_encrypted() {
     );
     let value = client.cookie("bocata_session").expect("in the jar");
     assert!(
-        value.ends_with(r#"{"user":"ana"}"#),
+        value.ends_with(r#",null,{"user":"ana"}]"#),
         "anyone holding the cookie can read it: {value}"
+    );
+    assert!(
+        value[44..].starts_with(r#"[2,"bocata_session","/","#),
+        "the name and path are signed with the values: {value}"
     );
 
     let res = client.get("/me").send().await;
@@ -262,6 +357,92 @@ async fn a_copied_cookie_outlives_logout() {
         .send()
         .await;
     assert_eq!(res.text(), "you are ana", "still signed with the app's key");
+}
+
+#[tokio::test]
+async fn with_max_age_a_copy_works_until_its_signed_expiry() {
+    let key = test_key();
+    let client = TestClient::new(production_app(&key));
+    client.post("/login").body("ana").send().await;
+    let copy = client.cookie("sid").expect("a session");
+    client.post("/logout").send().await;
+
+    let res = TestClient::new(production_app(&key))
+        .get("/me")
+        .cookie("sid", &copy)
+        .send()
+        .await;
+    assert_eq!(res.text(), "you are ana", "not revoked by logging out");
+    let signed: serde_json::Value = serde_json::from_str(&copy[44..]).expect("JSON");
+    let issued = signed[3].as_i64().expect("an issue time");
+    assert_eq!(
+        signed,
+        serde_json::json!([2, "sid", "/", issued, issued + 7 * 24 * 3600, {"user": "ana"}]),
+        "refused from a week after it was issued"
+    );
+
+    let res = TestClient::new(sessions_app(&key))
+        .get("/me")
+        .cookie("bocata_session", &copy)
+        .send()
+        .await;
+    assert_eq!(res.status(), 401, "signed for the cookie `sid` only");
+}
+
+#[tokio::test]
+async fn a_sliding_session_is_sent_again_on_every_visit() {
+    let client = TestClient::new(sliding_app(&test_key()));
+    let res = client.get("/me").send().await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.header("set-cookie"), None, "no user, no cookie");
+    client.post("/login").body("ana").send().await;
+    let res = client.get("/me").send().await;
+    assert_eq!(res.text(), "you are ana");
+    let cookie = res.header("set-cookie").expect("renewed on a read");
+    assert!(
+        cookie.starts_with("sid=") && cookie.ends_with("; Max-Age=604800"),
+        "{cookie}"
+    );
+
+    let plain = TestClient::new(production_app(&test_key()));
+    plain.post("/login").body("ana").send().await;
+    let res = plain.get("/me").send().await;
+    assert_eq!(
+        res.header("set-cookie"),
+        None,
+        "without the hook, a read sends nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_version_in_the_user_record_revokes_every_copy() {
+    let key = test_key();
+    let client = TestClient::new(revocable_app(&key));
+    client.post("/login").body("ana").send().await;
+    let copy = client.cookie("bocata_session").expect("a session");
+    assert_eq!(client.get("/me").send().await.text(), "you are ana");
+
+    let res = client.post("/logout-everywhere").send().await;
+    assert_eq!(res.text(), "logged out everywhere");
+    let res = client
+        .get("/me")
+        .cookie("bocata_session", &copy)
+        .send()
+        .await;
+    assert_eq!(res.status(), 401, "the copy carries an old version");
+
+    client.post("/login").body("ana").send().await;
+    assert_eq!(
+        client.get("/me").send().await.text(),
+        "you are ana",
+        "a new login carries the new version"
+    );
+    let res = client
+        .get("/me")
+        .cookie("bocata_session", &copy)
+        .send()
+        .await;
+    assert_eq!(res.status(), 401, "and the copy stays refused");
 }
 
 #[tokio::test]

@@ -51,8 +51,9 @@ pub fn query(input: &[u8]) {
     let _ = form_urlencoded::parse(input).count();
 }
 
-/// A `Cookie` header and a session cookie value: parsing never panics, and a value not
-/// signed by the key is an empty session.
+/// A `Cookie` header and a session cookie value: parsing never panics, a value not
+/// signed by the key is an empty session, and opening it as if its signature held never
+/// panics.
 pub fn cookies(input: &[u8]) {
     let text = String::from_utf8_lossy(input);
     let _ = cookie::Cookie::split_parse_encoded(text.as_ref()).count();

@@ -354,8 +354,9 @@ impl Request {
 
     /// The session: serde values kept in a cookie signed with the app's
     /// [`secret_key`](crate::App::secret_key), read on first use and written back
-    /// (signed) if changed. A cookie that was tampered with, truncated or signed by
-    /// another key gives an empty session, not an error.
+    /// (signed) if changed. A cookie that was tampered with, truncated, signed by
+    /// another key or for another cookie name or path, or past its
+    /// [`max_age`](crate::SessionConfig::max_age), gives an empty session, not an error.
     ///
     /// Without a secret key this is a 500 whose logged cause says so.
     #[cfg(feature = "sessions")]
