@@ -496,23 +496,30 @@ impl App {
         self.shared.sessions.check();
     }
 
-    /// How long a client may take to accept each chunk of a streamed body
-    /// ([`Res::streaming`](crate::Res::streaming), [`Res::streaming_blocking`](crate::Res::streaming_blocking), [`Res::stream_writer`](crate::Res::stream_writer),
-    /// [`Res::sse`](crate::Res::sse)) before its connection is closed and the stream dropped; a response can set its own with
-    /// [`Res::chunk_timeout`](crate::Res::chunk_timeout). `None` or zero disables it. Default: 30 seconds
-    /// ([`DEFAULT_CHUNK_TIMEOUT`]).
+    /// How long a client may take to take each chunk of a response body, whatever the
+    /// body (text, JSON, a template, a file, a stream, an error page); past it, the
+    /// response is aborted and what it holds (a file, a stream) dropped: on HTTP/1 its
+    /// connection is closed, on HTTP/2 its stream is reset and the connection's other
+    /// streams go on. Only time spent waiting on the client counts, never a producer
+    /// taking its time. A response can set its own with
+    /// [`Res::chunk_timeout`](crate::Res::chunk_timeout). `None` or zero disables it.
+    /// Default: 30 seconds ([`DEFAULT_CHUNK_TIMEOUT`]).
     ///
-    /// A client that stops reading fills the socket's buffers; without this limit it
-    /// would hold the stream, and whatever the stream holds, for as long as it likes.
+    /// A client that stops reading fills the socket's buffers (or leaves its HTTP/2
+    /// window shut); without this limit it would hold the response, and whatever the
+    /// response holds, for as long as it likes.
     #[must_use]
     pub fn chunk_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.shared_mut().stream_timeouts.chunk = timeout.into();
         self
     }
 
-    /// How long a streamed body may take in all before its connection is closed and the
-    /// stream dropped; a response can set its own with [`Res::complete_timeout`](crate::Res::complete_timeout). `None`
-    /// or zero disables it. Default: none, since event streams are meant to last.
+    /// How long a response body may take in all, from when the response starts; past
+    /// it, the response is aborted as for [`chunk_timeout`](App::chunk_timeout). A
+    /// response can set its own with
+    /// [`Res::complete_timeout`](crate::Res::complete_timeout). It does not apply to
+    /// an upgraded WebSocket. `None` or zero disables it. Default: none, since event
+    /// streams are meant to last.
     #[must_use]
     pub fn complete_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.shared_mut().stream_timeouts.complete = timeout.into();

@@ -607,20 +607,18 @@ impl Res {
         self
     }
 
-    /// How long the client may take to accept each chunk of a streamed body (`streaming`,
-    /// `streaming_blocking`, `stream_writer`, `sse`) before the connection is closed and
-    /// the stream dropped. On HTTP/2 the whole connection is closed, with any other
-    /// requests on it.
-    /// `None` or zero disables it. Default: the app's
-    /// ([`App::chunk_timeout`](crate::App::chunk_timeout)).
+    /// How long the client may take to take each chunk of this response's body before
+    /// the response is aborted (on HTTP/1 the connection is closed, on HTTP/2 the stream
+    /// is reset) and what the body holds dropped. `None` or zero disables it. Default:
+    /// the app's ([`App::chunk_timeout`](crate::App::chunk_timeout)).
     pub fn chunk_timeout(&mut self, timeout: impl Into<Option<Duration>>) -> &mut Self {
         self.stream.chunk_timeout = Some(timeout.into());
         self
     }
 
-    /// How long a streamed body may take in all before the connection is closed and the
-    /// stream dropped. `None` or zero disables it. Default: the app's
-    /// ([`App::complete_timeout`](crate::App::complete_timeout)).
+    /// How long this response's body may take in all before the response is aborted
+    /// as for [`chunk_timeout`](Self::chunk_timeout). `None` or zero disables it.
+    /// Default: the app's ([`App::complete_timeout`](crate::App::complete_timeout)).
     pub fn complete_timeout(&mut self, timeout: impl Into<Option<Duration>>) -> &mut Self {
         self.stream.complete_timeout = Some(timeout.into());
         self

@@ -109,10 +109,15 @@ pub(crate) fn spawn(
                 let connection = Some(Arc::clone(&info));
                 app.handle(request.map(RequestBody::Wire), connection).await
             };
-            let limits = response
+            let mut limits = response
                 .extensions_mut()
                 .remove::<StreamTimeouts>()
                 .unwrap_or(app.shared.stream_timeouts);
+            if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+                // An upgraded WebSocket lasts as long as it likes; each write still
+                // has the chunk timeout.
+                limits.complete = None;
+            }
             stream
                 .as_ref()
                 .unwrap_or(&info.exchange)
