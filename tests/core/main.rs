@@ -26,3 +26,4 @@ mod tower;
 mod uploads;
 mod views;
 mod websocket;
+mod websocket_close;
