@@ -316,8 +316,8 @@ impl WebSocketSender {
     ///
     /// # Errors
     ///
-    /// A code the protocol reserves (under 1000, 1004–1006, 1015, 1016–2999, 5000 and
-    /// up; RFC 6455 §7.4) or a reason over 123 bytes: nothing is sent. Otherwise, a
+    /// A code that may not be sent (under 1000, 1004–1006, 1014–2999, 5000 and up;
+    /// RFC 6455 §7.4) or a reason over 123 bytes: nothing is sent. Otherwise, a
     /// connection that is already broken.
     pub async fn close(&mut self, code: u16, reason: &str) -> Result<(), WebSocketError> {
         let frame = close_frame(code, reason)?;
@@ -505,11 +505,23 @@ mod tests {
 
     #[test]
     fn close_frames_the_protocol_forbids_are_refused_before_anything_is_sent() {
-        for code in [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, u16::MAX] {
+        for code in [
+            0,
+            999,
+            1004,
+            1005,
+            1006,
+            1014,
+            1015,
+            1016,
+            2999,
+            5000,
+            u16::MAX,
+        ] {
             let err = close_frame(code, "").expect_err("a reserved code");
             assert!(err.to_string().contains(&code.to_string()), "{err}");
         }
-        for code in [1000, 1001, 1003, 1007, 1008, 1011, 3000, 4999] {
+        for code in [1000, 1001, 1003, 1007, 1008, 1011, 1013, 3000, 4999] {
             let frame = close_frame(code, "bye").expect("an allowed code");
             assert_eq!(u16::from(frame.code), code);
         }
