@@ -30,3 +30,4 @@ mod tower;
 mod uploads;
 mod views;
 mod websocket;
+mod websocket_close;

@@ -369,6 +369,140 @@ async fn hooks_can_refuse_the_upgrade_and_plain_gets_still_work() {
     assert_eq!(res.header("sec-websocket-version"), Some("13"));
 }
 
+// ANCHOR: hook_headers
+/// Remembers who opened a socket: a cookie, a header and the session, all of which
+/// reach the client on the 101.
+async fn remember_opening(req: &mut Request, res: &mut Res) -> Result {
+    res.cookie(("theme", "dark"))
+        .header("x-socket-trace", "t-1");
+    req.session()?.insert("socket", &"opened")?;
+    Ok(())
+}
+// ANCHOR_END: hook_headers
+
+/// Tries to break the handshake: its own values for the handshake's headers, and a
+/// status and a body without completing the response.
+async fn meddle(_req: &mut Request, res: &mut Res) -> Result {
+    res.header("connection", "close")
+        .header("sec-websocket-accept", "forged")
+        .header("sec-websocket-extensions", "permessage-deflate")
+        .status(418)
+        .text("not a teapot");
+    Ok(())
+}
+
+/// Sets a header value no response may carry.
+async fn bad_header(_req: &mut Request, res: &mut Res) -> Result {
+    res.header("x-bad", "one\ntwo");
+    Ok(())
+}
+
+async fn session_socket(req: &Request, res: &mut Res) -> Result {
+    let socket: Option<String> = req.session()?.get("socket");
+    res.text(socket.unwrap_or_default());
+    Ok(())
+}
+
+fn hooked_app(gone: &Arc<Notify>) -> App {
+    let echo = || Echo {
+        gone: Arc::clone(gone),
+    };
+    App::new()
+        .secret_key([7; 64])
+        .route("/session", bocata::get(session_socket))
+        .mount(
+            "/hooked",
+            bocata::Router::new()
+                .before(remember_opening)
+                .before(meddle)
+                .route("/echo", echo()),
+        )
+        .mount(
+            "/broken",
+            bocata::Router::new()
+                .before(bad_header)
+                .route("/echo", echo()),
+        )
+}
+
+#[tokio::test]
+async fn the_101_carries_the_hooks_headers_and_cookies_over_a_real_socket() {
+    let gone = Arc::new(Notify::new());
+    let server = Running::start(hooked_app(&gone)).await;
+    let (mut client, response) = within(
+        "the handshake",
+        connect_async(format!("ws://{}/hooked/echo", server.addr)),
+    )
+    .await
+    .expect("the handshake succeeds, whatever the hooks set");
+    assert_eq!(response.status(), 101);
+    let headers = response.headers();
+    assert_eq!(headers["x-socket-trace"], "t-1");
+    let cookies: Vec<_> = headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("theme=dark;")),
+        "{cookies:?}"
+    );
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("bocata_session="))
+        .unwrap_or_else(|| panic!("the session's cookie on the 101: {cookies:?}"));
+    assert_eq!(headers["connection"], "upgrade");
+    assert!(!headers.contains_key("sec-websocket-extensions"));
+    assert!(!headers.contains_key("content-type"));
+    // The socket works: the hooks' meddling broke nothing.
+    assert_eq!(next_text(&mut client).await, "hello stranger");
+    client
+        .send(Message::text("still here"))
+        .await
+        .expect("send");
+    assert_eq!(next_text(&mut client).await, "still here");
+
+    // The session cookie is a real one: the next request reads what the hook stored.
+    let cookie = session.split(';').next().unwrap_or_default().to_owned();
+    let mut http = server.http1().await;
+    let mut request = bocata_tests::get("/session");
+    request.headers_mut().insert(
+        "cookie",
+        http::HeaderValue::try_from(cookie).expect("a cookie value"),
+    );
+    let answer = within("the session page", http.send_request(request))
+        .await
+        .expect("a response");
+    let (_, body) = bocata_tests::read(answer).await;
+    assert_eq!(&body[..], b"opened");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn the_101_carries_the_hooks_headers_and_cookies_in_the_test_client() {
+    let gone = Arc::new(Notify::new());
+    let client = TestClient::new(hooked_app(&gone));
+    let mut ws = client
+        .get("/hooked/echo")
+        .websocket()
+        .await
+        .expect("accepted");
+    assert_eq!(ws.header("x-socket-trace"), Some("t-1"));
+    assert_eq!(ws.header("connection"), Some("upgrade"));
+    assert_eq!(ws.header("sec-websocket-extensions"), None);
+    assert_eq!(client.cookie("theme").as_deref(), Some("dark"));
+    assert_eq!(ws.recv_text().await.as_deref(), Some("hello stranger"));
+    assert_eq!(client.get("/session").send().await.text(), "opened");
+
+    // A header no response may carry is the same 500 as anywhere else, never a 101.
+    let refused = client
+        .get("/broken/echo")
+        .websocket()
+        .await
+        .expect_err("refused");
+    assert_eq!(refused.status(), 500);
+}
+
 // ANCHOR: test_client
 #[tokio::test]
 async fn the_test_client_speaks_websocket_in_process() {

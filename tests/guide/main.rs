@@ -20,3 +20,4 @@ mod testing;
 mod tower;
 mod uploads;
 mod views;
+mod websockets;

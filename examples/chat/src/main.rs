@@ -7,6 +7,7 @@ use bocata::websocket::WebSocket;
 use bocata::{App, Request, Res, Result};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
 
 // ANCHOR: chat
 /// A chat message, as the page sends and shows it.
@@ -33,7 +34,17 @@ impl Chat {
         let mut heard = self.room.subscribe();
         // Everything said in the room goes out to this browser…
         let forward = tokio::spawn(async move {
-            while let Ok(said) = heard.recv().await {
+            loop {
+                let said = match heard.recv().await {
+                    Ok(said) => said,
+                    // This browser fell behind and the room moved on: it hears how
+                    // much it missed, then carries on from the oldest message kept.
+                    Err(RecvError::Lagged(missed)) => Said {
+                        name: "room".to_owned(),
+                        text: format!("you missed {missed} messages"),
+                    },
+                    Err(RecvError::Closed) => break,
+                };
                 if sender.send_json(&said).await.is_err() {
                     break;
                 }
@@ -57,7 +68,13 @@ impl Chat {
 
 // ANCHOR: app
 fn app() -> App {
-    let (room, _) = broadcast::channel(64);
+    chat(64)
+}
+
+/// The chat, with a room that keeps the last `backlog` messages for browsers that
+/// fall behind.
+fn chat(backlog: usize) -> App {
+    let (room, _) = broadcast::channel(backlog);
     App::new().route("/", Chat { room })
 }
 // ANCHOR_END: app
@@ -68,4 +85,74 @@ async fn main() -> std::io::Result<()> {
     // `ADDR=127.0.0.1:0` picks a free port (the log says which).
     let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
     app().run(addr).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bocata::testing::{TestClient, TestWebSocket};
+
+    use super::*;
+
+    async fn hear(browser: &mut TestWebSocket) -> Said {
+        tokio::time::timeout(Duration::from_secs(30), browser.recv_json())
+            .await
+            .expect("a message in time")
+            .expect("the socket still open")
+    }
+
+    async fn say(browser: &mut TestWebSocket, name: &str, text: &str) {
+        let said = Said {
+            name: name.to_owned(),
+            text: text.to_owned(),
+        };
+        browser.send_json(&said).await;
+    }
+
+    /// The number a talk message starts with.
+    fn number(said: &Said) -> usize {
+        let digits = said.text.split(':').next().unwrap_or_default();
+        digits.parse().expect("a numbered message")
+    }
+
+    #[tokio::test]
+    async fn a_browser_that_falls_behind_hears_what_it_missed_and_what_follows() {
+        let client = TestClient::new(chat(2));
+        let mut luis = client.get("/").websocket().await.expect("accepted");
+        say(&mut luis, "luis", "hello").await;
+        assert_eq!(hear(&mut luis).await.text, "hello");
+        let mut ana = client.get("/").websocket().await.expect("accepted");
+        say(&mut ana, "ana", "hi").await;
+        assert_eq!(hear(&mut ana).await.text, "hi");
+        assert_eq!(hear(&mut luis).await.text, "hi");
+
+        // Ana talks on, reading along, while nobody reads Luis's connection: once it
+        // is full, the room (which keeps two messages) moves on without him.
+        let padding = "x".repeat(8 * 1024);
+        for n in 0..20 {
+            say(&mut ana, "ana", &format!("{n}:{padding}")).await;
+            assert_eq!(number(&hear(&mut ana).await), n);
+        }
+
+        // Luis hears the start of the talk, a notice of how much he missed, and the
+        // end: nothing is dropped without his being told.
+        let (mut heard, mut missed) = (Vec::new(), 0);
+        while heard.last() != Some(&19) {
+            let said = hear(&mut luis).await;
+            match said.text.strip_prefix("you missed ") {
+                Some(notice) if said.name == "room" => {
+                    let count = notice.trim_end_matches(" messages");
+                    missed += count.parse::<usize>().expect("a count");
+                }
+                _ => heard.push(number(&said)),
+            }
+        }
+        assert!(missed > 0, "the room should have moved on without him");
+        assert_eq!(heard.len() + missed, 20, "heard {heard:?}");
+        assert!(heard.windows(2).all(|w| w[0] < w[1]), "in order: {heard:?}");
+        // And he is not deaf: what is said next reaches him.
+        say(&mut ana, "ana", "still there?").await;
+        assert_eq!(hear(&mut luis).await.text, "still there?");
+    }
 }

@@ -334,7 +334,7 @@ impl TestRequest<'_> {
         if response.status != StatusCode::SWITCHING_PROTOCOLS {
             return Err(response.collect().await);
         }
-        Ok(TestWebSocket::new(ours).await)
+        Ok(TestWebSocket::new(ours, response.headers).await)
     }
 
     /// The request as built so far.

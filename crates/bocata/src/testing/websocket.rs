@@ -1,6 +1,7 @@
 //! The client end of an in-process WebSocket.
 
 use futures_util::{SinkExt, StreamExt};
+use http::HeaderMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::io::DuplexStream;
@@ -18,13 +19,26 @@ use crate::websocket::Message;
 #[derive(Debug)]
 pub struct TestWebSocket {
     stream: WebSocketStream<DuplexStream>,
+    headers: HeaderMap,
 }
 
 impl TestWebSocket {
-    pub(super) async fn new(io: DuplexStream) -> Self {
+    pub(super) async fn new(io: DuplexStream, headers: HeaderMap) -> Self {
         Self {
             stream: WebSocketStream::from_raw_socket(io, Role::Client, None).await,
+            headers,
         }
+    }
+
+    /// The headers of the `101 Switching Protocols` answer: the handshake's, and the
+    /// ones the before hooks set. (Its cookies are in the client's jar.)
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The first value of header `name` on the 101, if present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Sends a message.

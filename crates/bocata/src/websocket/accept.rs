@@ -1,11 +1,13 @@
-//! Accepting a WebSocket: handshake, before hooks, the 101, and the socket's task.
+//! Accepting a WebSocket: handshake, before hooks, the 101 (with the hooks' headers),
+//! and the socket's task.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use axum_core::body::Body;
+use bytes::Bytes;
 use futures_util::FutureExt;
-use http::Response;
+use http::{Response, StatusCode};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::tungstenite::protocol::Role;
@@ -28,8 +30,9 @@ enum Source {
 
 impl App {
     /// Answers a WebSocket handshake on `endpoint`: checks it, runs the before hooks
-    /// (which may refuse it), sends `101 Switching Protocols`, and serves the socket with
-    /// the view's `on_websocket` in a task of its own.
+    /// (which may refuse it), sends `101 Switching Protocols` with the headers and
+    /// cookies the hooks set, and serves the socket with the view's `on_websocket` in a
+    /// task of its own.
     pub(crate) async fn accept_websocket(
         &self,
         endpoint: &Endpoint,
@@ -68,8 +71,18 @@ impl App {
             outcome => return self.finish(&request, res, outcome).await,
         }
 
+        // The hooks' headers and cookies, and the session's cookie, go out on the 101,
+        // finished as any response is. A status or a body a hook set without completing
+        // the response has no place on a 101 and is dropped; a header a setter could
+        // not take makes the answer a 500, as for any other request.
+        res.status(StatusCode::SWITCHING_PROTOCOLS)
+            .content(Bytes::new());
+        let mut response = self.finish(&request, res, Ok(Ok(()))).await;
+        if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+            return response;
+        }
         let protocol = handshake.choose(view.websocket_protocols());
-        let response = handshake.response(protocol.as_deref());
+        handshake.respond(&mut response, protocol.as_deref());
         let settings = self.shared.websocket.clone();
         let (shutdown, tasks) = match request.connection() {
             Some(c) => (c.draining.clone(), Some(c.tasks.clone())),

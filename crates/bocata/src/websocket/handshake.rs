@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum_core::body::Body;
-use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Version, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version, header};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::socket::Io;
@@ -13,6 +13,7 @@ use crate::header_list::accepted;
 const WEBSOCKET: HeaderValue = HeaderValue::from_static("websocket");
 const UPGRADE: HeaderValue = HeaderValue::from_static("upgrade");
 const VERSION_13: HeaderValue = HeaderValue::from_static("13");
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
 /// Whether a request asks to become a WebSocket (`Upgrade: websocket`).
 pub(crate) fn is_upgrade(headers: &HeaderMap) -> bool {
@@ -80,19 +81,50 @@ impl Handshake {
             .cloned()
     }
 
-    /// The `101 Switching Protocols` answer.
-    pub(crate) fn response(&self, protocol: Option<&str>) -> Response<Body> {
-        let mut response = Response::new(Body::empty());
+    /// Makes `response` the `101 Switching Protocols` answer. It may already carry the
+    /// headers the before hooks set (cookies, the session's cookie, custom headers):
+    /// they are kept, except the ones only the handshake may set (`Upgrade`,
+    /// `Connection`, `Sec-WebSocket-*`, whose values are replaced) and the ones a 101
+    /// cannot carry, since it has no body and hands the connection over (RFC 9110
+    /// §7.6.1, §8.6, §15.2). Its body is left alone: an empty one, which may carry
+    /// the hooks' background tasks.
+    pub(crate) fn respond(&self, response: &mut Response<Body>, protocol: Option<&str>) {
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
         let headers = response.headers_mut();
+        let not_for_a_101: Vec<_> = headers
+            .keys()
+            .filter(|name| is_handshake_or_framing(name))
+            .cloned()
+            .collect();
+        for name in not_for_a_101 {
+            headers.remove(name);
+        }
         headers.insert(header::UPGRADE, WEBSOCKET);
         headers.insert(header::CONNECTION, UPGRADE);
         headers.insert(header::SEC_WEBSOCKET_ACCEPT, self.accept.clone());
         if let Some(protocol) = protocol.and_then(|p| HeaderValue::try_from(p).ok()) {
             headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
         }
-        response
     }
+}
+
+/// Whether a header is the handshake's own, or one about a body or the connection,
+/// which no hook may put on a 101.
+fn is_handshake_or_framing(name: &HeaderName) -> bool {
+    name.as_str().starts_with("sec-websocket-")
+        || [
+            header::UPGRADE,
+            header::CONNECTION,
+            KEEP_ALIVE,
+            header::TE,
+            header::TRAILER,
+            header::TRANSFER_ENCODING,
+            header::CONTENT_LENGTH,
+            header::CONTENT_TYPE,
+            header::CONTENT_ENCODING,
+            header::CONTENT_RANGE,
+        ]
+        .contains(name)
 }
 
 /// Whether `key` is 16 bytes in base64: 22 base64 characters and `==`.
@@ -136,7 +168,8 @@ mod tests {
     #[test]
     fn the_rfc_example_is_accepted() {
         let handshake = check(&Method::GET, Version::HTTP_11, &headers(&GOOD)).unwrap();
-        let response = handshake.response(None);
+        let mut response = Response::new(Body::empty());
+        handshake.respond(&mut response, None);
         assert_eq!(response.status(), 101);
         assert_eq!(
             response.headers()[header::SEC_WEBSOCKET_ACCEPT],
@@ -215,5 +248,57 @@ mod tests {
             Some("v2.chat")
         );
         assert_eq!(handshake.choose(&["other"]), None);
+    }
+
+    #[test]
+    fn a_hook_s_headers_stay_on_the_101_but_never_replace_the_handshake_s() {
+        let handshake = check(&Method::GET, Version::HTTP_11, &headers(&GOOD)).unwrap();
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::FORBIDDEN;
+        let from_hooks = [
+            ("set-cookie", "theme=dark"),
+            ("set-cookie", "id=1; HttpOnly"),
+            ("x-trace", "abc"),
+            ("connection", "close"),
+            ("upgrade", "h2c"),
+            ("keep-alive", "timeout=5"),
+            ("sec-websocket-accept", "forged"),
+            ("sec-websocket-protocol", "forged"),
+            ("sec-websocket-extensions", "permessage-deflate"),
+            ("content-type", "text/plain"),
+            ("content-length", "13"),
+            ("transfer-encoding", "chunked"),
+        ];
+        for (name, value) in from_hooks {
+            response
+                .headers_mut()
+                .append(name, HeaderValue::from_static(value));
+        }
+        handshake.respond(&mut response, Some("chat"));
+
+        assert_eq!(response.status(), 101, "a hook's status is not the answer");
+        let headers = response.headers();
+        let cookies: Vec<_> = headers.get_all("set-cookie").iter().collect();
+        assert_eq!(cookies, ["theme=dark", "id=1; HttpOnly"]);
+        assert_eq!(headers["x-trace"], "abc");
+        let expected = [
+            ("upgrade", "websocket"),
+            ("connection", "upgrade"),
+            ("sec-websocket-accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+            ("sec-websocket-protocol", "chat"),
+        ];
+        for (name, value) in expected {
+            let values: Vec<_> = headers.get_all(name).iter().collect();
+            assert_eq!(values, [value], "{name}");
+        }
+        for name in [
+            "keep-alive",
+            "sec-websocket-extensions",
+            "content-type",
+            "content-length",
+            "transfer-encoding",
+        ] {
+            assert!(!headers.contains_key(name), "{name} on a 101");
+        }
     }
 }

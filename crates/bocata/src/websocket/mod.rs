@@ -28,9 +28,12 @@
 //! }
 //! ```
 //!
-//! bocata validates the handshake, answers pings, closes oversized messages with 1009,
-//! pings idle peers and closes the ones that stay silent, and closes open sockets with
-//! 1001 when the server shuts down. Settings: [`App::websocket`](crate::App::websocket).
+//! bocata validates the handshake (the before hooks' headers and cookies go out on the
+//! 101), answers pings, closes oversized messages with 1009 and text that is not UTF-8
+//! with 1007, pings idle peers and closes the ones that stay silent, and closes open
+//! sockets with 1001 when the server shuts down, whether or not they were
+//! [split](WebSocket::split). Settings: [`App::websocket`](crate::App::websocket); the
+//! close codes and when each is sent: the book's "WebSockets" chapter.
 
 mod accept;
 pub(crate) mod handshake;

@@ -1,4 +1,13 @@
 //! The open WebSocket a view's `on_websocket` receives.
+//!
+//! The socket's two directions live apart, so that one task can send while another
+//! waits in `recv`: the receiver owns the reading half, and the sender and the
+//! receiver share the writing half behind a lock. That is how `recv` pings the peer and
+//! closes the socket itself (1001, 1002, 1007, 1009) whether or not the socket was
+//! split.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
@@ -6,6 +15,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::CapacityError;
@@ -24,8 +34,22 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 
 type Stream = WebSocketStream<Box<dyn Io>>;
 
-/// A WebSocket problem: a protocol violation, a message over the size limit, a
-/// connection that broke, or JSON that does not fit. Its `Display` says which.
+/// The writing half, shared by the sender and the receiver.
+type Sink = Arc<Mutex<SplitSink<Stream, Message>>>;
+
+/// How long `recv` tries to write a ping or a close frame of its own. The sender may
+/// be in the middle of a send, or the peer may have stopped reading; past this, the
+/// frame is given up (and after a close, `recv` ends all the same), so a peer that
+/// does not read cannot keep a socket open.
+const OWN_FRAME_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest close reason: a control frame's payload is at most 125 bytes, two of
+/// which are the code (RFC 6455 §5.5).
+const MAX_CLOSE_REASON: usize = 123;
+
+/// A WebSocket problem: a protocol violation, a message over the size limit, invalid
+/// UTF-8 in a text message, a connection that broke, JSON that does not fit, or a
+/// close frame that may not be sent. Its `Display` says which.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct WebSocketError(#[from] Problem);
@@ -36,6 +60,10 @@ enum Problem {
     Protocol(#[from] tungstenite::Error),
     #[error("the message is not the expected JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("close code {0} may not be sent in a close frame (RFC 6455 §7.4)")]
+    CloseCode(u16),
+    #[error("a close reason is at most {MAX_CLOSE_REASON} bytes; this one is {0}")]
+    CloseReason(usize),
 }
 
 impl WebSocketError {
@@ -48,6 +76,12 @@ impl WebSocketError {
                 CapacityError::MessageTooLong { .. }
             ))
         )
+    }
+
+    /// Whether the peer sent a text message (or a close reason) that is not valid
+    /// UTF-8 (the socket was closed with 1007).
+    pub fn is_invalid_utf8(&self) -> bool {
+        matches!(&self.0, Problem::Protocol(tungstenite::Error::Utf8(_)))
     }
 
     /// Whether a message was not valid JSON of the expected shape.
@@ -63,33 +97,61 @@ fn problem(error: impl Into<Problem>) -> WebSocketError {
 /// An open WebSocket, given to a view's `on_websocket`.
 ///
 /// [`recv`](Self::recv) yields text and binary messages and handles the rest: it
-/// answers pings, pings the peer on the heartbeat, closes the socket (1001) when the
-/// peer stays silent past the idle timeout or the server shuts down, and closes it with
-/// 1009 when a message is too big. It returns `None` once the socket is closed, by
-/// either side, or the peer has vanished.
+/// answers pings, pings the peer on the heartbeat, closes the socket with 1001 when the
+/// peer stays silent past the idle timeout or the server shuts down, with 1009 when a
+/// message is too big, with 1007 when a text message is not UTF-8 and with 1002 on
+/// other protocol violations. It returns `None` once the socket is closed, by either
+/// side, or the peer has vanished.
 ///
 /// For full-duplex work (a task pushing broadcasts while another reads),
-/// [`split`](Self::split) it into a [`WebSocketSender`] and a [`WebSocketReceiver`].
+/// [`split`](Self::split) it into a [`WebSocketSender`] and a [`WebSocketReceiver`]:
+/// the receiver's `recv` does all of the above just the same.
 #[derive(Debug)]
 pub struct WebSocket {
     sender: WebSocketSender,
     receiver: WebSocketReceiver,
 }
 
-/// The sending half of a [`WebSocket`].
+/// The sending half of a [`WebSocket`]. It shares the connection's writing side with
+/// the [`WebSocketReceiver`], which writes its pings and closes through it too.
 #[derive(Debug)]
 pub struct WebSocketSender {
-    sink: SplitSink<Stream, Message>,
+    sink: Sink,
 }
 
-/// The receiving half of a [`WebSocket`]. Alone, it cannot ping or close: heartbeats
-/// stop, and on an idle timeout or a shutdown its `recv` just ends.
+/// The receiving half of a [`WebSocket`]. Its [`recv`](Self::recv) pings, answers and
+/// closes as the unsplit socket's does.
+///
+/// `recv` is cancel-safe: used in `tokio::select!` and dropped before it completes, it
+/// loses no message, and a close it had begun to send is sent by the next call.
 #[derive(Debug)]
 pub struct WebSocketReceiver {
     stream: SplitStream<Stream>,
+    sink: Sink,
     settings: WebSocketSettings,
     shutdown: CancellationToken,
     last_heard: Instant,
+    next_ping: Option<Instant>,
+    phase: Phase,
+}
+
+/// Where the receiver is in the socket's life.
+#[derive(Debug)]
+enum Phase {
+    Open,
+    /// `recv` decided to close the socket; the close frame goes out (again, if a
+    /// cancelled call began it) before `recv` reports the outcome.
+    Closing(Closing),
+    Ended,
+}
+
+/// A close `recv` owes the peer, and what to report once it is sent.
+#[derive(Debug)]
+struct Closing {
+    code: CloseCode,
+    reason: &'static str,
+    /// The error that caused the close, for the view; `None` ends the socket quietly.
+    error: Option<tungstenite::Error>,
 }
 
 impl std::fmt::Debug for dyn Io {
@@ -108,25 +170,33 @@ impl WebSocket {
         let stream =
             WebSocketStream::from_raw_socket(io, role, Some(settings.protocol_config())).await;
         let (sink, stream) = stream.split();
+        let sink = Arc::new(Mutex::new(sink));
+        let now = Instant::now();
         Self {
-            sender: WebSocketSender { sink },
+            sender: WebSocketSender {
+                sink: Arc::clone(&sink),
+            },
             receiver: WebSocketReceiver {
                 stream,
+                sink,
+                next_ping: settings.heartbeat.map(|every| now + every),
                 settings,
                 shutdown,
-                last_heard: Instant::now(),
+                last_heard: now,
+                phase: Phase::Open,
             },
         }
     }
 
-    /// The next text or binary message; `None` once the socket is closed.
+    /// The next text or binary message; `None` once the socket is closed. Cancel-safe,
+    /// as [`WebSocketReceiver::recv`].
     ///
     /// # Errors
     ///
-    /// A protocol violation, or a message over the size limit (after which the socket
-    /// is closed with 1009).
+    /// A protocol violation, a message over the size limit or a text message that is
+    /// not UTF-8 (after which the socket is closed with 1002, 1009 or 1007).
     pub async fn recv(&mut self) -> Option<Result<Message, WebSocketError>> {
-        self.receiver.next_message(Some(&mut self.sender)).await
+        self.receiver.recv().await
     }
 
     /// The next message parsed as JSON of type `T`; `None` once the socket is closed.
@@ -137,7 +207,7 @@ impl WebSocket {
     /// for a message that is not JSON of type `T`: check
     /// [`WebSocketError::is_json`].
     pub async fn recv_json<T: DeserializeOwned>(&mut self) -> Option<Result<T, WebSocketError>> {
-        Some(self.recv().await?.and_then(|m| parse_json(&m)))
+        self.receiver.recv_json().await
     }
 
     /// Sends a message.
@@ -179,16 +249,20 @@ impl WebSocket {
         self.sender.send_json(value).await
     }
 
-    /// Closes the socket with `code` (1000 for a normal close) and `reason`.
+    /// Closes the socket with `code` (1000 for a normal close) and `reason`; see
+    /// [`WebSocketSender::close`].
     ///
     /// # Errors
     ///
-    /// When the connection is already broken.
+    /// A code that may not be sent or a reason over 123 bytes (nothing is sent), or a
+    /// connection that is already broken.
     pub async fn close(mut self, code: u16, reason: &str) -> Result<(), WebSocketError> {
         self.sender.close(code, reason).await
     }
 
-    /// Splits the socket into halves that can live in different tasks.
+    /// Splits the socket into halves that can live in different tasks. The receiver
+    /// keeps pinging and closing as the whole socket did; the sender can close the
+    /// socket with a code of its own.
     pub fn split(self) -> (WebSocketSender, WebSocketReceiver) {
         (self.sender, self.receiver)
     }
@@ -201,7 +275,7 @@ impl WebSocketSender {
     ///
     /// When the connection is broken or closed.
     pub async fn send(&mut self, message: Message) -> Result<(), WebSocketError> {
-        self.sink.send(message).await.map_err(problem)
+        self.sink.lock().await.send(message).await.map_err(problem)
     }
 
     /// Sends a text message.
@@ -235,33 +309,75 @@ impl WebSocketSender {
         self.send(Message::text(json)).await
     }
 
-    /// Closes the socket with `code` and `reason`.
+    /// Closes the socket with `code` and `reason`: 1000 for a normal close, 1003 for a
+    /// message of a kind the view does not take, 1007 for data that does not fit, 1008
+    /// for a policy violation, or an application's own code from 3000 to 4999. After
+    /// it, sends fail, and the receiver's `recv` ends once the peer answers.
     ///
     /// # Errors
     ///
-    /// When the connection is already broken.
+    /// A code that may not be sent (under 1000, 1004–1006, 1014–2999, 5000 and up;
+    /// RFC 6455 §7.4) or a reason over 123 bytes: nothing is sent. Otherwise, a
+    /// connection that is already broken.
     pub async fn close(&mut self, code: u16, reason: &str) -> Result<(), WebSocketError> {
-        let frame = CloseFrame {
-            code: CloseCode::from(code),
-            reason: reason.into(),
-        };
-        self.sink
-            .send(Message::Close(Some(frame)))
+        let frame = close_frame(code, reason)?;
+        let mut sink = self.sink.lock().await;
+        sink.send(Message::Close(Some(frame)))
             .await
             .map_err(problem)?;
-        self.sink.close().await.map_err(problem)
+        sink.close().await.map_err(problem)
     }
+}
+
+/// The close frame for `code` and `reason`, if the protocol lets one send it.
+fn close_frame(code: u16, reason: &str) -> Result<CloseFrame, WebSocketError> {
+    let close_code = CloseCode::from(code);
+    if !close_code.is_allowed() {
+        return Err(problem(Problem::CloseCode(code)));
+    }
+    if reason.len() > MAX_CLOSE_REASON {
+        return Err(problem(Problem::CloseReason(reason.len())));
+    }
+    Ok(CloseFrame {
+        code: close_code,
+        reason: reason.into(),
+    })
 }
 
 impl WebSocketReceiver {
     /// The next text or binary message; `None` once the socket is closed, the peer is
-    /// silent past the idle timeout, or the server shuts down.
+    /// silent past the idle timeout, or the server shuts down (the last two close the
+    /// socket with 1001).
+    ///
+    /// Cancel-safe: in a `tokio::select!` branch that loses, no message is lost, and a
+    /// close that `recv` had begun to send is finished by the next call.
     ///
     /// # Errors
     ///
-    /// A protocol violation, or a message over the size limit.
+    /// A protocol violation, a message over the size limit or a text message that is
+    /// not UTF-8 (after which the socket is closed with 1002, 1009 or 1007, and the
+    /// next call returns `None`).
     pub async fn recv(&mut self) -> Option<Result<Message, WebSocketError>> {
-        self.next_message(None).await
+        if let Phase::Open = self.phase {
+            self.phase = match self.next_event().await {
+                Event::Message(message) => return Some(Ok(message)),
+                Event::Close(closing) => Phase::Closing(closing),
+                Event::Ended => Phase::Ended,
+            };
+        }
+        if let Phase::Closing(closing) = &self.phase {
+            let frame = CloseFrame {
+                code: closing.code,
+                reason: closing.reason.into(),
+            };
+            // A cancelled call leaves the phase as it is, and the next call sends the
+            // close again: the protocol sends it only once, and flushes it.
+            self.write_own(Message::Close(Some(frame))).await;
+            if let Phase::Closing(closing) = std::mem::replace(&mut self.phase, Phase::Ended) {
+                return closing.error.map(|error| Err(problem(error)));
+            }
+        }
+        None
     }
 
     /// The next message parsed as JSON of type `T`.
@@ -273,79 +389,97 @@ impl WebSocketReceiver {
         Some(self.recv().await?.and_then(|m| parse_json(&m)))
     }
 
-    /// Reads until a data message, handling control frames, the heartbeat (with a
-    /// sender), the idle timeout and shutdown.
-    async fn next_message(
-        &mut self,
-        mut sender: Option<&mut WebSocketSender>,
-    ) -> Option<Result<Message, WebSocketError>> {
-        let heartbeat = self.settings.heartbeat.filter(|_| sender.is_some());
-        let mut next_ping = heartbeat.map(|every| Instant::now() + every);
+    /// Reads until a data message, handling control frames, the heartbeat, the idle
+    /// timeout and shutdown. Each of its waits can be dropped without losing anything:
+    /// a frame is taken from the stream only when it completes.
+    async fn next_event(&mut self) -> Event {
         loop {
             let idle_deadline = self.settings.idle_timeout.map(|t| self.last_heard + t);
             tokio::select! {
                 frame = self.stream.next() => {
-                    let message = match frame? {
-                        Ok(message) => message,
-                        Err(error) => return self.failed(error, sender).await,
+                    let message = match frame {
+                        Some(Ok(message)) => message,
+                        Some(Err(error)) => return failed(error),
+                        None => return Event::Ended,
                     };
                     self.last_heard = Instant::now();
                     match message {
-                        Message::Text(_) | Message::Binary(_) => return Some(Ok(message)),
+                        Message::Text(_) | Message::Binary(_) => return Event::Message(message),
                         // Pings and a close are answered by the protocol, which queues
                         // the answer and sends it on the next read; after a close that
                         // read ends the stream, and with it the socket.
                         Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => {}
                     }
                 }
-                () = until(idle_deadline) => {
-                    close(sender, CloseCode::Away, "idle timeout").await;
-                    return None;
+                () = until(idle_deadline) => return Event::Close(Closing {
+                    code: CloseCode::Away,
+                    reason: "idle timeout",
+                    error: None,
+                }),
+                () = until(self.next_ping) => {
+                    self.next_ping = self.settings.heartbeat.map(|every| Instant::now() + every);
+                    // A broken connection shows on the read side; a peer that does not
+                    // read is caught by the idle timeout.
+                    self.write_own(Message::Ping(Bytes::new())).await;
                 }
-                () = until(next_ping) => {
-                    next_ping = heartbeat.map(|every| Instant::now() + every);
-                    if let Some(sender) = sender.as_deref_mut() {
-                        if sender.send(Message::Ping(Bytes::new())).await.is_err() {
-                            return None;
-                        }
-                    }
-                }
-                () = self.shutdown.cancelled() => {
-                    close(sender, CloseCode::Away, "server shutting down").await;
-                    return None;
-                }
+                () = self.shutdown.cancelled() => return Event::Close(Closing {
+                    code: CloseCode::Away,
+                    reason: "server shutting down",
+                    error: None,
+                }),
             }
         }
     }
 
-    /// What `recv` makes of a read error: a vanished peer ends the socket; a message
-    /// too big closes it with 1009; other violations close it with 1002.
-    async fn failed(
-        &mut self,
-        error: tungstenite::Error,
-        sender: Option<&mut WebSocketSender>,
-    ) -> Option<Result<Message, WebSocketError>> {
-        match &error {
-            tungstenite::Error::ConnectionClosed
-            | tungstenite::Error::AlreadyClosed
-            | tungstenite::Error::Io(_) => None,
-            tungstenite::Error::Capacity(_) => {
-                close(sender, CloseCode::Size, "message too big").await;
-                Some(Err(problem(error)))
+    /// Writes a ping or a close of `recv`'s own, giving up after [`OWN_FRAME_TIMEOUT`].
+    async fn write_own(&self, message: Message) {
+        let closing = matches!(message, Message::Close(_));
+        let write = async {
+            let mut sink = self.sink.lock().await;
+            sink.send(message).await?;
+            if closing {
+                sink.close().await?;
             }
-            _ => {
-                close(sender, CloseCode::Protocol, "protocol error").await;
-                Some(Err(problem(error)))
+            Ok::<_, tungstenite::Error>(())
+        };
+        match tokio::time::timeout(OWN_FRAME_TIMEOUT, write).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::debug!(target: "bocata::websocket", "a ping or close was not sent: {e}");
             }
+            Err(_) => tracing::debug!(
+                target: "bocata::websocket",
+                "a ping or close was not sent within {OWN_FRAME_TIMEOUT:?}; the peer is not reading"
+            ),
         }
     }
 }
 
-/// Sends a close frame if there is a sender; a broken connection needs none.
-async fn close(sender: Option<&mut WebSocketSender>, code: CloseCode, reason: &str) {
-    if let Some(sender) = sender {
-        sender.close(code.into(), reason).await.ok();
-    }
+/// What the receiver makes of the stream.
+enum Event {
+    Message(Message),
+    Close(Closing),
+    Ended,
+}
+
+/// What `recv` makes of a read error: a vanished peer ends the socket; the others close
+/// it with the code RFC 6455 §7.4.1 gives them.
+fn failed(error: tungstenite::Error) -> Event {
+    let (code, reason) = match &error {
+        tungstenite::Error::ConnectionClosed
+        | tungstenite::Error::AlreadyClosed
+        | tungstenite::Error::Io(_) => return Event::Ended,
+        tungstenite::Error::Capacity(_) => (CloseCode::Size, "message too big"),
+        // §8.1: a text message (or a close reason) that is not UTF-8 fails the
+        // connection; 1007 is "data inconsistent with the type of the message".
+        tungstenite::Error::Utf8(_) => (CloseCode::Invalid, "invalid UTF-8"),
+        _ => (CloseCode::Protocol, "protocol error"),
+    };
+    Event::Close(Closing {
+        code,
+        reason,
+        error: Some(error),
+    })
 }
 
 /// Completes at `deadline`, or never.
@@ -363,4 +497,148 @@ fn parse_json<T: DeserializeOwned>(message: &Message) -> Result<T, WebSocketErro
         _ => serde_json::from_str(""),
     };
     parsed.map_err(problem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_frames_the_protocol_forbids_are_refused_before_anything_is_sent() {
+        for code in [
+            0,
+            999,
+            1004,
+            1005,
+            1006,
+            1014,
+            1015,
+            1016,
+            2999,
+            5000,
+            u16::MAX,
+        ] {
+            let err = close_frame(code, "").expect_err("a reserved code");
+            assert!(err.to_string().contains(&code.to_string()), "{err}");
+        }
+        for code in [1000, 1001, 1003, 1007, 1008, 1011, 1013, 3000, 4999] {
+            let frame = close_frame(code, "bye").expect("an allowed code");
+            assert_eq!(u16::from(frame.code), code);
+        }
+        let longest = "é".repeat(61) + "x";
+        assert_eq!(longest.len(), MAX_CLOSE_REASON);
+        assert!(close_frame(1000, &longest).is_ok());
+        let err = close_frame(1000, &(longest + "x")).expect_err("too long");
+        assert!(err.to_string().contains("124"), "{err}");
+    }
+
+    /// A server socket over a pipe of `capacity` bytes each way, its client, and the
+    /// token that tells it the server is shutting down.
+    async fn pair(
+        capacity: usize,
+    ) -> (
+        WebSocket,
+        WebSocketStream<tokio::io::DuplexStream>,
+        CancellationToken,
+    ) {
+        let (ours, theirs) = tokio::io::duplex(capacity);
+        let settings = WebSocketSettings::new()
+            .max_message_size(16)
+            .heartbeat(None)
+            .idle_timeout(None);
+        let shutdown = CancellationToken::new();
+        let server = WebSocket::new(Box::new(ours), Role::Server, settings, shutdown.clone()).await;
+        let client = WebSocketStream::from_raw_socket(theirs, Role::Client, None).await;
+        (server, client, shutdown)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_does_not_read_cannot_hold_recv_past_its_own_frame_timeout() {
+        let (server, _client, shutdown) = pair(64).await;
+        let (mut sender, mut receiver) = server.split();
+        // The sender is stuck mid-send: the client reads nothing and the pipe is full.
+        let stuck = tokio::spawn(async move { sender.send_binary(vec![0; 1024]).await });
+        while receiver.sink.try_lock().is_ok() {
+            tokio::task::yield_now().await;
+        }
+        shutdown.cancel();
+        let started = Instant::now();
+        let ended = tokio::time::timeout(Duration::from_secs(60), receiver.recv()).await;
+        assert!(matches!(ended, Ok(None)), "recv ends: {ended:?}");
+        assert_eq!(
+            started.elapsed(),
+            OWN_FRAME_TIMEOUT,
+            "after trying to close"
+        );
+        assert!(!stuck.is_finished(), "the send is still stuck");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_close_cut_short_by_a_cancelled_recv_is_sent_by_the_next() {
+        let (mut server, mut client, _shutdown) = pair(64).await;
+        // 62 bytes on the wire: the pipe to the client has no room for a close frame.
+        server.send_binary(vec![0; 60]).await.expect("sent");
+        client
+            .send(Message::text("x".repeat(32)))
+            .await
+            .expect("sent");
+        let cancelled = tokio::time::timeout(Duration::from_millis(10), server.recv()).await;
+        assert!(cancelled.is_err(), "the close could not be written yet");
+
+        // The client reads, making room; the next `recv` finishes the close and
+        // reports why, as the first would have.
+        let first = client.next().await.expect("a message").expect("no error");
+        assert_eq!(first, Message::Binary(vec![0; 60].into()));
+        let error = server
+            .recv()
+            .await
+            .expect("the error")
+            .expect_err("too big");
+        assert!(error.is_too_big(), "{error}");
+        let close = client.next().await.expect("a close").expect("no error");
+        let Message::Close(Some(frame)) = close else {
+            panic!("expected a close frame, got {close:?}");
+        };
+        assert_eq!(frame.code, CloseCode::Size);
+        assert!(server.recv().await.is_none(), "then the socket has ended");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_recv_dropped_mid_frame_loses_nothing() {
+        use tokio::io::AsyncWriteExt;
+
+        let (ours, mut theirs) = tokio::io::duplex(1024);
+        let settings = WebSocketSettings::new().heartbeat(None).idle_timeout(None);
+        let server = WebSocket::new(
+            Box::new(ours),
+            Role::Server,
+            settings,
+            CancellationToken::new(),
+        )
+        .await;
+        let (_sender, mut receiver) = server.split();
+        // A masked text frame "hello", then a second one, sent in three pieces.
+        let mask = [1, 2, 3, 4];
+        let masked = |text: &[u8]| -> Vec<u8> {
+            let mut frame = vec![0x81, 0x80 | u8::try_from(text.len()).unwrap()];
+            frame.extend(mask);
+            frame.extend(text.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+            frame
+        };
+        let bytes = [masked(b"hello"), masked(b"world")].concat();
+        // Each piece ends inside a frame, where a `recv` is dropped; the next call
+        // carries on from what the dropped one had read.
+        for (piece, expected) in [(&bytes[..4], None), (&bytes[4..15], Some("hello"))] {
+            theirs.write_all(piece).await.unwrap();
+            if let Some(expected) = expected {
+                let message = receiver.recv().await.expect("open").expect("no error");
+                assert_eq!(message, Message::text(expected));
+            }
+            let dropped = tokio::time::timeout(Duration::from_millis(10), receiver.recv()).await;
+            assert!(dropped.is_err(), "no whole message yet");
+        }
+        theirs.write_all(&bytes[15..]).await.unwrap();
+        let message = receiver.recv().await.expect("open").expect("no error");
+        assert_eq!(message, Message::text("world"));
+    }
 }
