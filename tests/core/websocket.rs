@@ -603,6 +603,12 @@ async fn a_thousand_sockets_each_echo_a_hundred_messages() {
 /// echo view: text, binary and the close code.
 #[tokio::test(flavor = "multi_thread")]
 async fn python_websockets_client() {
+    if !bocata_tests::client(
+        "Python's websockets",
+        bocata_tests::has_python_module("websockets"),
+    ) {
+        return;
+    }
     let gone = Arc::new(Notify::new());
     let server = Running::start(app(&gone)).await;
     let url = format!("ws://{}/echo?name=py", server.addr);
@@ -632,12 +638,52 @@ with connect(sys.argv[1]) as ws:
     .expect("python ran");
     assert!(
         output.status.success(),
-        "python's websockets failed (.ci/run installs it): {}",
+        "python's websockets failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "hello py\nfrom python\n0001\n4000 see you\n"
     );
+    server.shutdown().await.expect("clean shutdown");
+}
+
+/// Sends 64 KiB messages until a send fails, then says so.
+struct Flood {
+    failed: Arc<Notify>,
+}
+
+#[bocata::view]
+impl Flood {
+    async fn on_websocket(&self, _req: &Request, mut ws: WebSocket) -> Result {
+        let message = Message::binary(vec![b'f'; 64 * 1024]);
+        while ws.send(message.clone()).await.is_ok() {}
+        self.failed.notify_one();
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_send_to_a_peer_that_stops_reading_fails_after_the_chunk_timeout() {
+    let failed = Arc::new(Notify::new());
+    let app = App::new()
+        .route(
+            "/flood",
+            Flood {
+                failed: Arc::clone(&failed),
+            },
+        )
+        .chunk_timeout(Duration::from_millis(300))
+        // An app-wide complete timeout does not end a WebSocket.
+        .complete_timeout(Duration::from_millis(1));
+    let server = Running::start(app).await;
+    // Connected, and then never read from.
+    let (_client, _) = within(
+        "the handshake",
+        connect_async(format!("ws://{}/flood", server.addr)),
+    )
+    .await
+    .expect("accepted");
+    within("the send to fail", failed.notified()).await;
     server.shutdown().await.expect("clean shutdown");
 }

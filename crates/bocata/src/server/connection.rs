@@ -109,15 +109,7 @@ pub(crate) fn spawn(
                 let connection = Some(Arc::clone(&info));
                 app.handle(request.map(RequestBody::Wire), connection).await
             };
-            let mut limits = response
-                .extensions_mut()
-                .remove::<StreamTimeouts>()
-                .unwrap_or(app.shared.stream_timeouts);
-            if response.status() == StatusCode::SWITCHING_PROTOCOLS {
-                // An upgraded WebSocket lasts as long as it likes; each write still
-                // has the chunk timeout.
-                limits.complete = None;
-            }
+            let limits = limits(&mut response, app.shared.stream_timeouts);
             stream
                 .as_ref()
                 .unwrap_or(&info.exchange)
@@ -181,6 +173,20 @@ pub(crate) fn spawn(
             }
         }
     });
+}
+
+/// The time limits `response` is sent under: its own, or the app's; an upgraded
+/// connection (a WebSocket) lasts as long as it likes, each write still under the
+/// chunk timeout.
+fn limits(response: &mut Response<Body>, app: StreamTimeouts) -> StreamTimeouts {
+    let mut limits = response
+        .extensions_mut()
+        .remove::<StreamTimeouts>()
+        .unwrap_or(app);
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        limits.complete = None;
+    }
+    limits
 }
 
 /// The size of an HTTP/1 request's head as the client sent it, but for optional
@@ -291,5 +297,48 @@ impl<C: Future> Future for Drainable<C> {
             }
         }
         this.connection.as_mut().poll(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_brings_its_own_limits_but_an_upgrade_is_never_complete() {
+        let app = StreamTimeouts {
+            chunk: Some(Duration::from_secs(30)),
+            complete: Some(Duration::from_secs(60)),
+        };
+        let own = StreamTimeouts {
+            chunk: Some(Duration::from_secs(5)),
+            complete: None,
+        };
+        let mut plain = Response::new(Body::empty());
+        assert_eq!(limits(&mut plain, app), app);
+        let mut overridden = Response::new(Body::empty());
+        overridden.extensions_mut().insert(own);
+        assert_eq!(limits(&mut overridden, app), own);
+        assert!(overridden.extensions().get::<StreamTimeouts>().is_none());
+        let mut upgrade = Response::new(Body::empty());
+        *upgrade.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        assert_eq!(
+            limits(&mut upgrade, app),
+            StreamTimeouts {
+                chunk: app.chunk,
+                complete: None
+            }
+        );
+    }
+
+    #[test]
+    fn head_size_counts_the_head_as_sent() {
+        let request = http::Request::get("/a?b=c")
+            .header("host", "x")
+            .header("x-long", "value")
+            .body(())
+            .unwrap_or_default();
+        let sent = "GET /a?b=c HTTP/1.1\r\nhost: x\r\nx-long: value\r\n\r\n";
+        assert_eq!(head_size(&request), sent.len());
     }
 }
