@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bocata::request::multipart::{Field, MultipartLimits};
+use bocata::request::multipart::{DEFAULT_MULTIPART_LIMITS, Field, MultipartLimits};
 use bocata::testing::{MULTIPART_BOUNDARY, Part, TestClient};
 use bocata::{App, Request, Res, Result};
 use bocata_tests::{Fixture, Running, pattern};
@@ -109,10 +109,12 @@ fn app(upload_dir: PathBuf) -> App {
                 next: AtomicU64::new(1),
             },
         )
-        // Uploads: up to 2 MiB a file, 5 MiB a request.
+        // Uploads: up to 2 MiB a file, 5 MiB a request, and the default 8 KiB for
+        // the headers of each part.
         .multipart_limits(MultipartLimits {
             field: 2 * 1024 * 1024,
             total: 5 * 1024 * 1024,
+            ..DEFAULT_MULTIPART_LIMITS
         })
         // JSON and form bodies: up to 64 KiB. It does not apply to uploads.
         .body_limit(64 * 1024)
