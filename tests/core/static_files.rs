@@ -100,6 +100,44 @@ async fn directories_serve_their_index_after_a_slash() {
 }
 
 #[tokio::test]
+async fn a_trailing_slash_names_a_folder_never_a_file() {
+    let fixture = site();
+    let cases: &[(&str, u16, &str)] = &[
+        ("/static/docs/guide.css", 200, "h1 {}"),
+        ("/static/docs/guide.css/", 404, ""),
+        ("/static/hello%20world.txt/", 404, ""),
+        ("/static/index.html/", 404, ""),
+        ("/static/docs/index.html/", 404, ""),
+        ("/static/app.js/", 404, ""),
+        ("/static/docs/guide.css//", 404, ""),
+        ("/static/docs/", 200, "<h1>docs</h1>"),
+        ("/static/docs", 308, ""),
+        ("/static/", 200, "<h1>home</h1>"),
+        ("/static/empty/", 404, ""),
+        #[cfg(unix)]
+        ("/static/alias.txt/", 404, ""),
+    ];
+    for files in [
+        StaticFiles::new(fixture.path("site")),
+        StaticFiles::new(fixture.path("site")).precompressed(true),
+    ] {
+        let client = serve(files);
+        for (path, status, body) in cases {
+            let res = client.get(path).send().await;
+            assert_eq!(res.status(), *status, "{path}");
+            if *status == 200 {
+                assert_eq!(res.text(), *body, "{path}");
+            } else {
+                assert!(!res.text().contains("h1 {}"), "{path}");
+            }
+        }
+    }
+    let at_root = TestClient::new(App::new().static_files("/", fixture.path("site")));
+    assert_eq!(at_root.get("/docs/guide.css/").send().await.status(), 404);
+    assert_eq!(at_root.get("/docs/guide.css").send().await.status(), 200);
+}
+
+#[tokio::test]
 async fn the_folder_cannot_be_escaped() {
     let fixture = site();
     let client = serve(StaticFiles::new(fixture.path("site")));

@@ -1,16 +1,21 @@
 //! Chapter "Uploads": streaming `multipart/form-data` fields, saving files to disk chunk
 //! by chunk, limits, bad input, and curl.
 
+use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use bocata::request::multipart::{Field, MultipartLimits};
+use bocata::request::multipart::{DEFAULT_MULTIPART_LIMITS, Field, MultipartLimits};
 use bocata::testing::{MULTIPART_BOUNDARY, Part, TestClient};
 use bocata::{App, Request, Res, Result};
-use bocata_tests::{Fixture, Running, pattern};
+use bocata_tests::{Fixture, Running, pattern, within};
+use bytes::Bytes;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+use tower::ServiceExt;
 
 // ANCHOR: inspect
 /// `POST /inspect`: describes each field as it arrives, keeping none of the files.
@@ -75,26 +80,57 @@ impl Photos {
     }
 }
 
-/// Writes `field` to a new file at `path`, one chunk at a time. If the upload fails
-/// midway (over a limit, a client gone), the partial file is removed.
+/// Writes `field` to a new file at `path`, one chunk at a time. However the upload
+/// stops before the file is complete (over a limit, the client gone, the view's future
+/// dropped by a timeout or a shutdown), the partial file is removed.
 async fn save(field: &mut Field, path: &Path) -> Result<u64> {
-    let written = write_chunks(field, path).await;
-    if written.is_err() {
-        tokio::fs::remove_file(path).await.ok();
-    }
-    written
-}
-
-async fn write_chunks(field: &mut Field, path: &Path) -> Result<u64> {
-    // `create_new` refuses to replace a file that is already there.
-    let mut file = tokio::fs::File::create_new(path).await?;
+    // `create_new` refuses to replace a file that is already there. The file is created
+    // with no `.await` between it and its guard: if the future were dropped while an
+    // asynchronous create was under way, the file would appear with no guard to remove
+    // it. Creating a file is one short system call, like removing one below.
+    let file = std::fs::File::create_new(path)?;
+    let partial = PartialFile::new(path);
+    let mut file = tokio::fs::File::from_std(file);
     let mut size = 0;
     while let Some(chunk) = field.chunk().await? {
         file.write_all(&chunk).await?;
         size += chunk.len() as u64;
     }
     file.flush().await?;
+    partial.keep();
     Ok(size)
+}
+
+/// A file being written: removed when dropped, unless it was kept. It is dropped on
+/// every way out of `save`: an error returned by `?`, and the future itself dropped.
+struct PartialFile {
+    path: Option<PathBuf>,
+}
+
+impl PartialFile {
+    fn new(path: &Path) -> Self {
+        Self {
+            path: Some(path.to_owned()),
+        }
+    }
+
+    /// The file is complete: leave it.
+    fn keep(mut self) {
+        self.path = None;
+    }
+}
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if let Some(path) = &self.path {
+            // `drop` cannot await, and a removal handed to a task may never run (a
+            // shutdown is one of the reasons we are here). Removing a file is one short
+            // system call that only touches the folder's entry, on the failure path
+            // only, so doing it right here, blocking the thread for that moment, is
+            // acceptable and sure to happen.
+            std::fs::remove_file(path).ok();
+        }
+    }
 }
 // ANCHOR_END: save
 
@@ -109,10 +145,12 @@ fn app(upload_dir: PathBuf) -> App {
                 next: AtomicU64::new(1),
             },
         )
-        // Uploads: up to 2 MiB a file, 5 MiB a request.
+        // Uploads: up to 2 MiB a file, 5 MiB a request, and the default 8 KiB for
+        // the headers of each part.
         .multipart_limits(MultipartLimits {
             field: 2 * 1024 * 1024,
             total: 5 * 1024 * 1024,
+            ..DEFAULT_MULTIPART_LIMITS
         })
         // JSON and form bodies: up to 64 KiB. It does not apply to uploads.
         .body_limit(64 * 1024)
@@ -280,6 +318,156 @@ async fn over_a_limit_is_a_413_and_the_partial_file_is_removed() {
     assert!(files.iter().all(|(_, data)| data == &photo));
 }
 
+/// The files in `dir` and their sizes, sorted; a file removed while it is listed is
+/// left out.
+fn sizes(dir: &Path) -> Vec<(String, u64)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("the upload folder")
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let size = entry.metadata().ok()?.len();
+            Some((entry.file_name().to_string_lossy().into_owned(), size))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The start of a form with a title and a photo: the photo's first `len` bytes, and
+/// the rest of the body never sent.
+fn start_of_a_photo_upload(len: usize) -> Bytes {
+    let mut body = format!(
+        "--{MULTIPART_BOUNDARY}\r\ncontent-disposition: form-data; name=\"title\"\r\n\r\nCut short\r\n\
+         --{MULTIPART_BOUNDARY}\r\ncontent-disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(pattern(len));
+    body.into()
+}
+
+/// A `POST /photos` whose body is whatever is sent on the returned sender, as it is
+/// sent: the request waits for more until the sender is dropped.
+fn upload_fed_by_hand() -> (mpsc::Sender<Bytes>, http::Request<axum::body::Body>) {
+    let (sender, receiver) = mpsc::channel::<Bytes>(4);
+    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let chunk = receiver.recv().await?;
+        Some((Ok::<_, Infallible>(chunk), receiver))
+    });
+    let request = http::Request::post("/photos")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={MULTIPART_BOUNDARY}"),
+        )
+        .body(axum::body::Body::from_stream(chunks))
+        .expect("a request");
+    (sender, request)
+}
+
+#[tokio::test]
+async fn an_upload_whose_view_is_dropped_midway_leaves_no_file() {
+    let (fixture, _) = uploads();
+    let folder = fixture.path("uploads");
+    let app = app(folder.clone());
+    let (sender, request) = upload_fed_by_hand();
+    sender
+        .send(start_of_a_photo_upload(100_000))
+        .await
+        .expect("the view reads the body");
+    let mut upload = Box::pin(app.clone().oneshot(request));
+    // Run the view until part of the photo is on disk; it then waits for the rest.
+    within("part of the photo to be written", async {
+        loop {
+            tokio::select! {
+                response = &mut upload => panic!("the upload ended: {:?}", response.map(|r| r.status())),
+                () = tokio::time::sleep(Duration::from_millis(5)) => {}
+            }
+            if sizes(&folder).iter().any(|(_, size)| *size > 0) {
+                break;
+            }
+        }
+    })
+    .await;
+    // What a tower `TimeoutLayer` does when its time is up, and a shutdown or a
+    // vanished connection may do: drop the view's future where it stands.
+    drop(upload);
+    assert!(sender.is_closed(), "the view and its body are gone");
+    assert_eq!(sizes(&folder), vec![], "the partial photo is removed");
+
+    // A complete upload still lands.
+    let photo = pattern(100_000);
+    let res = TestClient::new(app)
+        .post("/photos")
+        .multipart([Part::file("photo", "a.jpg", photo.clone())])
+        .send()
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text());
+    let files = stored(&folder);
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].1, photo);
+}
+
+/// Sends the head of a `POST /photos` and the start of its body to `server`, and
+/// waits until part of the photo is on disk.
+async fn send_half_an_upload(server: &Running, folder: &Path) -> tokio::net::TcpStream {
+    let mut client = within("connect", tokio::net::TcpStream::connect(server.addr))
+        .await
+        .expect("a connection");
+    let start = start_of_a_photo_upload(100_000);
+    let head = format!(
+        "POST /photos HTTP/1.1\r\nhost: localhost\r\n\
+         content-type: multipart/form-data; boundary={MULTIPART_BOUNDARY}\r\n\
+         content-length: {}\r\n\r\n",
+        start.len() + 1_000_000
+    );
+    client
+        .write_all(head.as_bytes())
+        .await
+        .expect("send the head");
+    client.write_all(&start).await.expect("send half the body");
+    within("part of the photo to be written", async {
+        while !sizes(folder).iter().any(|(_, size)| *size > 0) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    client
+}
+
+async fn until_empty(folder: &Path) {
+    within("the partial photo to be removed", async {
+        while !sizes(folder).is_empty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_gone_midway_leaves_no_file() {
+    let (fixture, _) = uploads();
+    let folder = fixture.path("uploads");
+    let server = Running::start(app(folder.clone())).await;
+    let client = send_half_an_upload(&server, &folder).await;
+    drop(client);
+    until_empty(&folder).await;
+    server.shutdown().await.expect("a clean shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shutdown_midway_leaves_no_file() {
+    let (fixture, _) = uploads();
+    let folder = fixture.path("uploads");
+    // The server waits a moment for the upload, then closes its connection, dropping
+    // the view where it stands.
+    let server = Running::start_with(
+        bocata::Server::new(app(folder.clone())).grace_period(Duration::from_millis(50)),
+    )
+    .await;
+    let _client = send_half_an_upload(&server, &folder).await;
+    server.shutdown().await.expect("a shutdown");
+    until_empty(&folder).await;
+}
+
 #[tokio::test]
 async fn bad_input_is_a_clear_4xx() {
     let (_fixture, client) = uploads();
@@ -313,6 +501,12 @@ async fn bad_input_is_a_clear_4xx() {
             inspect().multipart([Part::text("title", &b"\xff\xfe"[..])]),
             400,
             "400 Bad Request: a multipart field is not valid UTF-8",
+        ),
+        (
+            // A field name of 9000 bytes: its part's head is over the 8 KiB default.
+            inspect().multipart([Part::text(&"n".repeat(9000), "x")]),
+            413,
+            "413 Payload Too Large: invalid upload: a part's headers are larger than the limit of 8192 bytes\n",
         ),
     ];
     for (i, (request, status, message)) in cases.into_iter().enumerate() {

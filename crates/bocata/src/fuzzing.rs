@@ -2,8 +2,11 @@
 //! one of bocata's parsers of client input and checks what must hold of the result.
 //! Not a public API: enabled by the `fuzzing` feature, hidden from the docs.
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use std::convert::Infallible;
 
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+
+use crate::request::multipart::{Multipart, MultipartLimits};
 use crate::response::fuzzing as response;
 
 /// `Range` against representations of several lengths: never a panic, and every range
@@ -60,32 +63,99 @@ pub fn cookies(input: &[u8]) {
     crate::session::fuzz_load(&text);
 }
 
-/// A multipart body with the boundary on its first line: reading every field never
-/// panics and stays within the limits.
+/// The limits the multipart target reads with: bocata's own kinds of limit, set small
+/// so that short inputs reach them.
+const FUZZ_MULTIPART_LIMITS: MultipartLimits = MultipartLimits {
+    field: 1 << 16,
+    total: 1 << 20,
+    part_headers: 256,
+};
+
+/// A multipart body with the boundary on its first line, read the way
+/// `Request::multipart` reads one (its boundary parsing, its limit on part heads,
+/// multer with its limits), once whole and once cut into small chunks: never a panic,
+/// never a `500`, every field within the limits, and a body read whole gives the same
+/// fields when it arrives in chunks.
 pub fn multipart(input: &[u8]) {
     let (boundary, body) = match input.iter().position(|b| *b == b'\n') {
         Some(at) => (&input[..at], &input[at + 1..]),
         None => (input, &[][..]),
     };
-    let boundary = String::from_utf8_lossy(boundary).into_owned();
-    let body = bytes::Bytes::copy_from_slice(body);
+    let content_type = format!(
+        "multipart/form-data; boundary={}",
+        String::from_utf8_lossy(boundary)
+    );
+    // Only a boundary a client can send in a header reaches the parser.
+    if HeaderValue::try_from(&content_type).is_err() {
+        return;
+    }
+    let Ok(boundary) = crate::request::multipart::boundary(&content_type) else {
+        return;
+    };
+    let whole = vec![bytes::Bytes::copy_from_slice(body)];
+    let mut cut = Vec::new();
+    let mut rest = body;
+    for size in [1, 7, 2, 64, 3].into_iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (chunk, after) = rest.split_at(size.min(rest.len()));
+        cut.push(bytes::Bytes::copy_from_slice(chunk));
+        rest = after;
+    }
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() else {
         return;
     };
     runtime.block_on(async move {
-        let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
-        let constraints = multer::Constraints::new().size_limit(
-            multer::SizeLimit::new()
-                .whole_stream(1 << 20)
-                .per_field(1 << 16),
-        );
-        let mut form = multer::Multipart::with_constraints(stream, boundary, constraints);
-        while let Ok(Some(field)) = form.next_field().await {
-            if field.bytes().await.is_err() {
-                break;
-            }
+        let whole = read_fields(whole, &boundary).await;
+        let cut = read_fields(cut, &boundary).await;
+        match (&whole, &cut) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "the fields depend on the chunks"),
+            (Err(_), Err(_)) => {}
+            _ => panic!("read whole: {whole:?}; in chunks: {cut:?}"),
         }
     });
+}
+
+/// A field as the multipart target sees it: name, file name, data.
+type FuzzField = (Option<String>, Option<String>, bytes::Bytes);
+
+/// Every field of a body arriving as `chunks`, or the status of the error that
+/// stopped the reading, checking the limits and that errors are the client's.
+async fn read_fields(
+    chunks: Vec<bytes::Bytes>,
+    boundary: &str,
+) -> Result<Vec<FuzzField>, StatusCode> {
+    let limits = FUZZ_MULTIPART_LIMITS;
+    let client_error = |error: crate::Error| {
+        assert!(error.status().is_client_error(), "{error:?}");
+        error.status()
+    };
+    let stream = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, Infallible>));
+    let mut form = Multipart::new(stream, boundary, limits);
+    let mut fields = Vec::new();
+    let mut total = 0;
+    while let Some(field) = form.next_field().await.map_err(client_error)? {
+        // The head held at least its header names and values.
+        let head: usize = field
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum();
+        assert!(head <= limits.part_headers, "a head of {head} bytes");
+        let name = field.name().map(str::to_owned);
+        let file_name = field.file_name().map(str::to_owned);
+        let data = field.bytes().await.map_err(client_error)?;
+        assert!(
+            data.len() as u64 <= limits.field,
+            "a field of {}",
+            data.len()
+        );
+        total += data.len() as u64;
+        fields.push((name, file_name, data));
+    }
+    assert!(total <= limits.total, "{total} bytes in all");
+    Ok(fields)
 }
 
 /// `name: value` lines as headers; lines that are not headers are skipped.

@@ -36,7 +36,8 @@ const VARY_ENCODING: HeaderValue = HeaderValue::from_static("accept-encoding");
 /// percent-encoded slashes and backslashes (`%2f`, `%5c`), backslashes, NUL bytes, and
 /// symbolic links that resolve outside the folder are all answered with 404, as are
 /// hidden files (names starting with `.`) unless [`hidden_files`](Self::hidden_files)
-/// allows them.
+/// allows them. A file asked for with a trailing slash (`/static/a.txt/`) is a 404
+/// too: only a directory's path may end in `/`.
 #[derive(Clone, Debug)]
 pub struct StaticFiles {
     root: PathBuf,
@@ -134,6 +135,11 @@ impl StaticFiles {
             return Lookup::NotFound;
         };
         if !metadata.is_dir() {
+            // A trailing slash names a directory: `a.txt/` is nothing, as a file system
+            // (and nginx) would answer, rather than `a.txt` under a second URL.
+            if raw.ends_with('/') {
+                return Lookup::NotFound;
+            }
             return Lookup::File(path);
         }
         let Some(index) = &self.index else {

@@ -414,19 +414,20 @@ impl App {
         self
     }
 
-    /// How large a `multipart/form-data` upload may be, per field and in all; over
-    /// either is a `413`. Default: 8 MiB a field, 32 MiB in all
-    /// ([`DEFAULT_MULTIPART_LIMITS`]). Uploads are streamed, so these do not bound
-    /// memory, only what a client may send; [`body_limit`](App::body_limit) does not
-    /// apply to them.
+    /// How large a `multipart/form-data` upload may be, per field, in all, and in the
+    /// headers of each part; over any of them is a `413`. Default: 8 MiB a field,
+    /// 32 MiB in all, 8 KiB of headers a part ([`DEFAULT_MULTIPART_LIMITS`]). Uploads
+    /// are streamed, so the first two do not bound memory, only what a client may
+    /// send; [`body_limit`](App::body_limit) does not apply to them.
     ///
     /// ```
     /// use bocata::App;
-    /// use bocata::request::multipart::MultipartLimits;
+    /// use bocata::request::multipart::{DEFAULT_MULTIPART_LIMITS, MultipartLimits};
     ///
     /// let app = App::new().multipart_limits(MultipartLimits {
     ///     field: 100 * 1024 * 1024,
     ///     total: 200 * 1024 * 1024,
+    ///     ..DEFAULT_MULTIPART_LIMITS
     /// });
     /// ```
     #[cfg(feature = "multipart")]

@@ -1,26 +1,55 @@
 //! `multipart/form-data` uploads, streamed field by field with multer.
 
+mod heads;
+
 use bytes::Bytes;
+use futures_util::Stream;
 use http::StatusCode;
 
+use self::heads::{HeadError, PartHeads};
 use super::body::{BodyError, has_content_type, unsupported_media_type};
+use crate::error::BoxError;
 use crate::{Error, Request, Result};
 
 /// The default [`App::multipart_limits`](crate::App::multipart_limits): 8 MiB a
-/// field, 32 MiB in all.
+/// field, 32 MiB in all, 8 KiB for the headers of each part.
 pub const DEFAULT_MULTIPART_LIMITS: MultipartLimits = MultipartLimits {
     field: 8 * 1024 * 1024,
     total: 32 * 1024 * 1024,
+    part_headers: 8 * 1024,
 };
 
-/// How large an upload may be: per field, and in all. Going over either is a
-/// `413 Payload Too Large`, noticed while streaming, without reading the rest.
+/// How large an upload may be: per field, in all, and in the headers of each part.
+/// Going over any of them is a `413 Payload Too Large`, noticed while streaming,
+/// without reading the rest.
+///
+/// Build one from [`DEFAULT_MULTIPART_LIMITS`] to change only some of them:
+///
+/// ```
+/// use bocata::request::multipart::{DEFAULT_MULTIPART_LIMITS, MultipartLimits};
+///
+/// let limits = MultipartLimits {
+///     field: 100 * 1024 * 1024,
+///     ..DEFAULT_MULTIPART_LIMITS
+/// };
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MultipartLimits {
-    /// The largest field (a file, usually), in bytes.
+    /// The largest field (a file, usually), in bytes. Default: 8 MiB.
     pub field: u64,
-    /// The largest whole body, in bytes.
+    /// The largest whole body, in bytes. Default: 32 MiB.
     pub total: u64,
+    /// The largest head of one part, in bytes: the rest of the line of the boundary
+    /// that opens the part, its header lines, and the blank line after them. Text
+    /// before the first boundary (a preamble, which browsers do not send) is held to
+    /// the same limit. At most this much is held in memory while a head arrives.
+    ///
+    /// Default: 8 KiB. A browser's part head is a `Content-Disposition` line with the
+    /// field's name and file name and a `Content-Type` line: a few hundred bytes, and
+    /// under 1 KiB even for a 255-byte file name with every character escaped. 8 KiB
+    /// leaves room for long names and extra headers, while a client cannot make the
+    /// server hold or search more than that per part.
+    pub part_headers: usize,
 }
 
 /// The fields of a `multipart/form-data` body, read one at a time as they arrive:
@@ -67,31 +96,44 @@ impl Request {
         if !has_content_type(self.headers(), "multipart/form-data", false) {
             return Err(unsupported_media_type("multipart/form-data"));
         }
-        let content_type = self.header(http::header::CONTENT_TYPE).unwrap_or("");
-        let boundary = multer::parse_boundary(content_type).map_err(|e| {
-            Error::new(
-                StatusCode::BAD_REQUEST,
-                format!("invalid multipart request: {e}"),
-            )
-        })?;
-        let limits = self.app.multipart_limits;
+        let boundary = boundary(self.header(http::header::CONTENT_TYPE).unwrap_or(""))?;
+        let body = self.body.take_stream()?;
+        Ok(Multipart::new(
+            body.into_data_stream(),
+            &boundary,
+            self.app.multipart_limits,
+        ))
+    }
+}
+
+/// The boundary named by a `multipart/form-data` `Content-Type`, or a `400`.
+pub(crate) fn boundary(content_type: &str) -> Result<String> {
+    multer::parse_boundary(content_type).map_err(|e| {
+        Error::new(
+            StatusCode::BAD_REQUEST,
+            format!("invalid multipart request: {e}"),
+        )
+    })
+}
+
+impl Multipart {
+    /// The fields of `body`, delimited by `boundary`, read within `limits`.
+    pub(crate) fn new<S, E>(body: S, boundary: &str, limits: MultipartLimits) -> Self
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin + Send + 'static,
+        E: Into<BoxError>,
+    {
         let constraints = multer::Constraints::new().size_limit(
             multer::SizeLimit::new()
                 .whole_stream(limits.total)
                 .per_field(limits.field),
         );
-        let body = self.body.take_stream()?;
-        Ok(Multipart {
-            inner: multer::Multipart::with_constraints(
-                body.into_data_stream(),
-                boundary,
-                constraints,
-            ),
-        })
+        let body = PartHeads::new(body, boundary, limits.part_headers);
+        Self {
+            inner: multer::Multipart::with_constraints(body, boundary, constraints),
+        }
     }
-}
 
-impl Multipart {
     /// The next field, or `None` after the last one.
     ///
     /// # Errors
@@ -113,6 +155,12 @@ impl Field {
     /// use it as a path without checking it.
     pub fn file_name(&self) -> Option<&str> {
         self.inner.file_name()
+    }
+
+    /// The part's headers, for the fuzz target's checks.
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn headers(&self) -> &http::HeaderMap {
+        self.inner.headers()
     }
 
     /// The field's `Content-Type`, if the client sent one.
@@ -154,12 +202,17 @@ impl Field {
     }
 }
 
-/// The answer to a multer error: 413 for the limits, the body's own answer when reading
-/// it failed (408 for a client too slow), 500 for a field kept alive while asking for
-/// the next one (a bug in the view), 400 for the rest.
+/// The answer to a multer error: 413 for the limits (a part's head included), the
+/// body's own answer when reading it failed (408 for a client too slow), 500 for a
+/// field kept alive while asking for the next one (a bug in the view), 400 for the rest.
 fn upload_error(error: multer::Error) -> Error {
     let status = match error {
-        multer::Error::StreamReadFailed(cause) => return BodyError::answer(cause),
+        multer::Error::StreamReadFailed(source) => {
+            return match source.downcast_ref::<HeadError>() {
+                Some(head) => head.to_error(),
+                None => BodyError::answer(source),
+            };
+        }
         multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
             StatusCode::PAYLOAD_TOO_LARGE
         }
