@@ -377,7 +377,14 @@ pub fn client(what: &str, available: bool) -> bool {
         std::env::var_os(REQUIRE_CLIENTS).is_none(),
         "{what} is required here ({REQUIRE_CLIENTS} is set) but is not installed"
     );
-    eprintln!("skipped: {what} is not installed (.ci/run installs it)");
+    // Written to stderr itself rather than with `eprintln!`, which the test harness
+    // would capture and only show for a failure.
+    let mut stderr = std::io::stderr();
+    io::Write::write_all(
+        &mut stderr,
+        format!("skipped: {what} is not installed (.ci/run installs it)\n").as_bytes(),
+    )
+    .ok();
     false
 }
 
