@@ -97,30 +97,32 @@ pub(crate) fn spawn(
     let (peer, draining) = (info.peer, info.draining.clone());
     let io = Arc::clone(&info.exchange);
     let max_header_size = protocols.max_header_size;
-    let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
-        let app = app.clone();
-        let info = Arc::clone(&info);
-        let in_flight = activity.begin();
-        async move {
-            let stream = streams::current();
-            let mut response = if stream.is_none() && head_size(&request) > max_header_size {
-                head_too_large(max_header_size)
-            } else {
-                let connection = Some(Arc::clone(&info));
-                app.handle(request.map(RequestBody::Wire), connection).await
-            };
-            let limits = limits(&mut response, app.shared.stream_timeouts);
-            stream
-                .as_ref()
-                .unwrap_or(&info.exchange)
-                .begin_response(limits);
-            Ok::<_, Infallible>(response.map(|body| Sent::new(body, in_flight, stream)))
-        }
-    });
     let signal = Arc::clone(&drain);
     let serve = async move {
         let http1 = speaks_http1(&stream).await;
         let io = TokioIo::new(Watched::new(stream, io));
+        let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+            let app = app.clone();
+            let info = Arc::clone(&info);
+            let in_flight = activity.begin();
+            async move {
+                // Only an HTTP/2 request runs in a stream's task; an HTTP/1 connection
+                // does not even look.
+                let stream = if http1 { None } else { streams::current() };
+                let mut response = if stream.is_none() && head_size(&request) > max_header_size {
+                    head_too_large(max_header_size)
+                } else {
+                    let connection = Some(Arc::clone(&info));
+                    app.handle(request.map(RequestBody::Wire), connection).await
+                };
+                let limits = limits(&mut response, app.shared.stream_timeouts);
+                stream
+                    .as_ref()
+                    .unwrap_or(&info.exchange)
+                    .begin_response(limits);
+                Ok::<_, Infallible>(response.map(|body| Sent::new(body, in_flight, stream)))
+            }
+        });
         let served = if http1 {
             let connection = protocols
                 .http1

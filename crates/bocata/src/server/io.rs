@@ -51,6 +51,7 @@ impl<IO> Watched<IO> {
     }
 
     /// Notes the outcome of a write.
+    #[inline(always)]
     fn wrote<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
         match poll {
             Poll::Pending => self.blocked(cx),
