@@ -14,6 +14,14 @@ async fn hello(_req: &Request, res: &mut Res) -> Result {
     Ok(())
 }
 
+/// A server whose own timeouts would not close an idle or silent connection within
+/// any test: only making room does.
+fn patient(app: App) -> Server {
+    Server::new(app)
+        .header_read_timeout(Duration::from_secs(600))
+        .keep_alive_timeout(Duration::from_secs(600))
+}
+
 fn app(gate: Gate) -> App {
     App::new()
         .route("/", bocata::get(hello))
@@ -25,7 +33,7 @@ const HELLO: &[u8] = b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
 #[tokio::test]
 async fn a_busy_connection_keeps_its_slot_and_an_idle_one_makes_room() {
     let (gate, mut control) = Gate::new();
-    let server = Running::start_with(Server::new(app(gate)).max_connections(1)).await;
+    let server = Running::start_with(patient(app(gate)).max_connections(1)).await;
     let mut first = server.http1().await;
     let in_flight = tokio::spawn(first.send_request(get("/gate")));
     control.reached().await;
@@ -57,7 +65,7 @@ async fn a_busy_connection_keeps_its_slot_and_an_idle_one_makes_room() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_and_silent_connections_cannot_lock_out_new_clients() {
     let (gate, _control) = Gate::new();
-    let server = Running::start_with(Server::new(app(gate)).max_connections(8)).await;
+    let server = Running::start_with(patient(app(gate)).max_connections(8)).await;
     let mut held = Vec::new();
     // Four keep-alive connections, idle after a request…
     for _ in 0..4 {
@@ -84,7 +92,7 @@ async fn idle_and_silent_connections_cannot_lock_out_new_clients() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_silent_sockets_does_not_lock_out_a_normal_client() {
     let (gate, _control) = Gate::new();
-    let server = Running::start_with(Server::new(app(gate)).max_connections(64)).await;
+    let server = Running::start_with(patient(app(gate)).max_connections(64)).await;
     let mut flood = Vec::new();
     for _ in 0..300 {
         flood.push(TcpStream::connect(server.addr).await.expect("connect"));
@@ -100,7 +108,7 @@ async fn a_flood_of_silent_sockets_does_not_lock_out_a_normal_client() {
 #[tokio::test]
 async fn a_limit_per_address_closes_the_connections_past_it() {
     let (gate, _control) = Gate::new();
-    let server = Running::start_with(Server::new(app(gate)).max_connections_per_address(2)).await;
+    let server = Running::start_with(patient(app(gate)).max_connections_per_address(2)).await;
     let mut first = server.http1().await;
     let mut second = server.http1().await;
     for conn in [&mut first, &mut second] {
