@@ -20,6 +20,7 @@ fn app() -> App {
         .route("/", bocata::get(hello))
         .body_limit(2 * 1024 * 1024)
         .body_timeout(Duration::from_secs(15))
+        .body_min_rate(4 * 1024)
         .chunk_timeout(Duration::from_secs(20))
         .complete_timeout(None)
         .websocket(WebSocketSettings::new().max_message_size(256 * 1024))
@@ -35,6 +36,7 @@ fn server(app: App) -> Server {
         .max_header_size(32 * 1024)
         .max_headers(64)
         .max_connections(5_000)
+        .max_connections_per_address(100)
         .http2_max_concurrent_streams(128)
         .grace_period(Duration::from_secs(20))
 }
