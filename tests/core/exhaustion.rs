@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bocata_tests::{connect_http1, get, read, within};
+use bocata_tests::{connect_http1, get, read, serve_process, within};
 use http_body_util::BodyExt;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpStream;
@@ -19,22 +19,13 @@ use tokio::process::Command;
 async fn out_of_descriptors_the_server_keeps_serving_and_recovers() {
     // The server binary, with 48 descriptors: a dozen for the runtime and the
     // listener, the rest for connections.
-    let mut server = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg("ulimit -n 48 && exec \"$0\"")
         .arg(env!("CARGO_BIN_EXE_serve"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("sh starts the server");
-    let mut stdout = BufReader::new(server.stdout.take().expect("stdout")).lines();
-    let addr: std::net::SocketAddr = within("the address", stdout.next_line())
-        .await
-        .expect("a line")
-        .expect("an address line")
-        .parse()
-        .expect("an address");
+        .stderr(Stdio::piped());
+    let (mut server, addr, _stdout) = serve_process(command).await;
     let log = Arc::new(Mutex::new(String::new()));
     let mut stderr = BufReader::new(server.stderr.take().expect("stderr")).lines();
     let collected = Arc::clone(&log);

@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use bocata::{App, Request, Res, Result, Server};
-use bocata_tests::{PATIENCE, Running, connect_http1, get, read, within};
+use bocata_tests::{PATIENCE, Running, connect_http1, get, read, serve_process, within};
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -18,19 +18,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_and_exits_zero() {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_serve"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the server binary starts");
-    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
-    let addr: std::net::SocketAddr = within("the address", lines.next_line())
-        .await
-        .expect("a line")
-        .expect("an address line")
-        .parse()
-        .expect("an address");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_serve"));
+    command.stderr(Stdio::null());
+    let (mut server, addr, mut lines) = serve_process(command).await;
 
     // An open event stream…
     let mut events_conn = connect_http1(addr).await;

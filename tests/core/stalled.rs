@@ -91,6 +91,24 @@ fn open_on(path: &Path) -> usize {
         .count()
 }
 
+/// Watches the descriptors open on `path` until, having been opened, all are closed;
+/// the most that were open at once.
+async fn held_then_let_go(path: &Path, what: &str) -> usize {
+    let mut most = 0;
+    within(what, async {
+        loop {
+            let open = open_on(path);
+            most = most.max(open);
+            if most > 0 && open == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    most
+}
+
 /// Sends `head` on a connection whose receive buffer is small, and reads nothing.
 async fn stalled(addr: SocketAddr, head: &str) -> TcpStream {
     let socket = TcpSocket::new_v4().expect("a socket");
@@ -248,18 +266,7 @@ async fn on_http2_streams_whose_window_stays_shut_are_reset_and_their_files_clos
             .expect("the connection takes another stream");
         responses.push(tokio::spawn(conn.send_request(get(&url))));
     }
-    let mut most = 0;
-    within("the stalled streams to let their files go", async {
-        loop {
-            let open = open_on(&file);
-            most = most.max(open);
-            if most > 0 && open == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await;
+    let most = held_then_let_go(&file, "the stalled streams to let their files go").await;
     assert_eq!(most, 256, "every stream held its file until its deadline");
     for response in responses {
         let response = within("a head", response)
@@ -300,18 +307,7 @@ async fn on_http1_a_stalled_download_lets_go_of_its_file_and_connection() {
     for _ in 0..16 {
         stalled_clients.push(stalled(server.addr, "GET /file HTTP/1.1\r\nhost: x\r\n\r\n").await);
     }
-    let mut most = 0;
-    within("the stalled downloads to let their files go", async {
-        loop {
-            let open = open_on(&file);
-            most = most.max(open);
-            if most > 0 && open == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await;
+    let most = held_then_let_go(&file, "the stalled downloads to let their files go").await;
     assert!(most > 0, "the downloads held their file while they lasted");
     for mut client in stalled_clients {
         assert!(

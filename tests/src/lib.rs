@@ -407,3 +407,29 @@ pub fn has_python_module(module: &str) -> bool {
         .status()
         .is_ok_and(|status| status.success())
 }
+
+/// The rest of a server process's standard output, line by line.
+pub type ProcessLines = tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>;
+
+/// Starts the server process `command` runs (the `serve` binary, directly or through a
+/// shell), killed when dropped; returns it, the address it prints on its first line, and
+/// the rest of its output.
+pub async fn serve_process(
+    mut command: tokio::process::Command,
+) -> (tokio::process::Child, SocketAddr, ProcessLines) {
+    use tokio::io::AsyncBufReadExt;
+    let mut server = command
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server process starts");
+    let stdout = server.stdout.take().expect("its output is piped");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let addr = within("the server's address", lines.next_line())
+        .await
+        .expect("a line")
+        .expect("an address line")
+        .parse()
+        .expect("an address");
+    (server, addr, lines)
+}

@@ -95,6 +95,7 @@ pub mod static_files;
 #[cfg(feature = "templates")]
 pub mod template;
 pub mod testing;
+mod timer;
 pub mod view;
 #[cfg(feature = "websocket")]
 pub mod websocket;

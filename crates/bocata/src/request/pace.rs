@@ -11,15 +11,16 @@
 //! [`Request::stream`]: crate::Request::stream
 
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
 use super::body::BodyError;
 use crate::error::BoxError;
+use crate::timer::Timer;
 
 /// The time limits of a request body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +43,7 @@ pub(crate) struct Paced<B> {
     waited: Duration,
     /// When the current wait began.
     waiting_since: Option<Instant>,
-    timer: Option<Pin<Box<Sleep>>>,
+    timer: Timer,
 }
 
 impl<B> Paced<B> {
@@ -58,7 +59,7 @@ impl<B> Paced<B> {
             received: 0,
             waited: Duration::ZERO,
             waiting_since: None,
-            timer: None,
+            timer: Timer::default(),
         })
     }
 
@@ -97,16 +98,8 @@ where
             Poll::Pending => {
                 let since = *this.waiting_since.get_or_insert_with(Instant::now);
                 let (at, error) = this.deadline(since);
-                let timer = this
-                    .timer
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
-                if timer.deadline() != at {
-                    timer.as_mut().reset(at);
-                }
-                match timer.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Some(Err(error.into()))),
-                    Poll::Pending => Poll::Pending,
-                }
+                ready!(this.timer.poll_until(cx, at));
+                Poll::Ready(Some(Err(error.into())))
             }
             Poll::Ready(frame) => {
                 if let Some(since) = this.waiting_since.take() {
@@ -134,6 +127,7 @@ mod tests {
     use std::collections::VecDeque;
 
     use http_body_util::BodyExt;
+    use tokio::time::Sleep;
 
     use super::*;
 

@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::Stream;
-use tokio::time::Sleep;
+use tokio::time::Instant;
 
 use super::stream::ChunkStream;
 use crate::error::BoxError;
+use crate::timer::Timer;
 
 /// The limits on one response body. `None` (or zero) disables a limit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,7 +43,8 @@ pub(crate) fn limit(stream: ChunkStream, complete: Option<Duration>) -> ChunkStr
         Some(complete) => Box::pin(Limited {
             inner: stream,
             complete,
-            deadline: Box::pin(tokio::time::sleep(complete)),
+            at: Instant::now() + complete,
+            timer: Timer::default(),
             done: false,
         }),
         None => stream,
@@ -52,7 +54,8 @@ pub(crate) fn limit(stream: ChunkStream, complete: Option<Duration>) -> ChunkStr
 struct Limited {
     inner: ChunkStream,
     complete: Duration,
-    deadline: Pin<Box<Sleep>>,
+    at: Instant,
+    timer: Timer,
     done: bool,
 }
 
@@ -63,7 +66,8 @@ impl Stream for Limited {
         if self.done {
             return Poll::Ready(None);
         }
-        if self.deadline.as_mut().poll(cx).is_ready() {
+        let at = self.at;
+        if self.timer.poll_until(cx, at).is_ready() {
             self.done = true;
             let expired = Expired::Complete(self.complete);
             tracing::warn!(target: "bocata::stream", "ending the response: {expired}");

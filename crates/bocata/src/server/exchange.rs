@@ -1,5 +1,4 @@
-//! The time limits of a response on its way to the client, and the timer that enforces
-//! them.
+//! The time limits of a response on its way to the client.
 //!
 //! A client that stops taking a response stops the server's writes (HTTP/1: the socket's
 //! buffers are full) or its stream's flow-control window (HTTP/2). Either way hyper stops
@@ -8,13 +7,11 @@
 //! stream's task (see [`streams`](super::streams)). Time only counts while the server
 //! waits on the client: a producer that takes its time is not the client's fault.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
 use crate::response::{Expired, StreamTimeouts};
 
@@ -115,24 +112,6 @@ fn nanos(limit: Option<Duration>) -> u64 {
     limit.map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
-/// One timer, set again whenever the deadline it waits for moves, allocated the first
-/// time a deadline is needed.
-#[derive(Debug, Default)]
-pub(super) struct Timer(Option<Pin<Box<Sleep>>>);
-
-impl Timer {
-    /// Ready once `at` has passed.
-    pub(super) fn poll_until(&mut self, cx: &mut Context<'_>, at: Instant) -> Poll<()> {
-        let sleep = self
-            .0
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
-        if sleep.deadline() != at {
-            sleep.as_mut().reset(at);
-        }
-        sleep.as_mut().poll(cx)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,18 +167,5 @@ mod tests {
         assert_eq!(since, Instant::now());
         exchange.client_took();
         assert_eq!(exchange.waiting_since(), None);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_timer_follows_a_moving_deadline() {
-        let mut timer = Timer::default();
-        let start = Instant::now();
-        std::future::poll_fn(|cx| {
-            assert!(timer.poll_until(cx, start + 10 * SECOND).is_pending());
-            Poll::Ready(())
-        })
-        .await;
-        std::future::poll_fn(|cx| timer.poll_until(cx, start + 2 * SECOND)).await;
-        assert_eq!(Instant::now(), start + 2 * SECOND);
     }
 }

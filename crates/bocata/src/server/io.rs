@@ -16,7 +16,8 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
-use super::exchange::{Exchange, Timer};
+use super::exchange::Exchange;
+use crate::timer::Timer;
 
 /// `io`, whose writes must make progress within the limits of `exchange`.
 #[derive(Debug)]

@@ -20,9 +20,10 @@ use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use tokio_util::sync::CancellationToken;
 
-use super::exchange::{Exchange, Timer};
+use super::exchange::Exchange;
 use super::idle::InFlight;
 use crate::response::{Expired, StreamTimeouts};
+use crate::timer::Timer;
 
 tokio::task_local! {
     /// The exchange of the HTTP/2 stream whose task is running.
