@@ -393,6 +393,42 @@ async fn complete_timeout_ends_a_stream_that_never_ends() {
 }
 
 #[tokio::test]
+async fn on_http2_a_complete_timeout_ends_only_its_own_stream() {
+    let (server, next, dropped) = server().await;
+    let was_dropped = dropped.expect();
+    let mut conn = server.http2().await;
+    let url = |path: &str| format!("http://{}{path}", server.addr);
+    let other = within("the other head", conn.send_request(get(&url("/two"))))
+        .await
+        .expect("a response");
+    let mut other = other.into_body();
+    let first = within("the other's first chunk", other.frame())
+        .await
+        .expect("a frame")
+        .expect("data");
+    assert_eq!(first.into_data().expect("data"), "first\n");
+    let limited = within(
+        "the head",
+        conn.send_request(get(&url("/idle?complete_timeout_ms=300"))),
+    )
+    .await
+    .expect("a response");
+    let outcome = within("the body to be cut off", limited.into_body().collect()).await;
+    assert!(outcome.is_err(), "an incomplete body");
+    within("the stream to be dropped", was_dropped)
+        .await
+        .expect("the guard fired");
+    // The other stream on the connection is untouched, and finishes whole.
+    next.notify_one();
+    let rest = within("the other's rest", other.collect())
+        .await
+        .expect("a whole body")
+        .to_bytes();
+    assert_eq!(rest, "second\n");
+    server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
 async fn app_wide_timeouts_apply_unless_a_response_sets_its_own() {
     let next = Arc::new(Notify::new());
     let dropped = Dropped::default();
