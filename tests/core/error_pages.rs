@@ -126,3 +126,43 @@ async fn a_failing_or_panicking_page_falls_back_to_the_default() {
         "still serving"
     );
 }
+
+/// An error page that is an endless event stream.
+async fn live_not_found(_caught: &Caught<'_>, res: &mut Res) -> Result {
+    res.sse(bocata::stream! {
+        let mut clock = tokio::time::interval(std::time::Duration::from_millis(20));
+        loop {
+            clock.tick().await;
+            yield bocata::Event::new().data("still not found");
+        }
+    });
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_error_page_is_finished_as_a_view_s_response_is() {
+    // An endless event stream as the 404 page ends when a shutdown begins, as a view's
+    // would: the page knows its connection.
+    let mut server = bocata_tests::Running::start_with(
+        bocata::Server::new(App::new().catch(404, live_not_found))
+            .grace_period(bocata_tests::PATIENCE * 2),
+    )
+    .await;
+    let mut conn = server.http1().await;
+    let response =
+        bocata_tests::within("the page", conn.send_request(bocata_tests::get("/nowhere")))
+            .await
+            .expect("a response");
+    assert_eq!(response.status(), 404);
+    let mut body = response.into_body();
+    let first = bocata_tests::within("an event", http_body_util::BodyExt::frame(&mut body))
+        .await
+        .expect("a frame")
+        .expect("data");
+    assert!(first.is_data());
+    server.stop();
+    let rest =
+        bocata_tests::within("the stream to end", http_body_util::BodyExt::collect(body)).await;
+    assert!(rest.is_ok(), "a clean end at the start of the shutdown");
+    server.shutdown().await.expect("clean shutdown");
+}

@@ -746,3 +746,54 @@ async fn a_blocking_iterator_starts_only_when_the_body_is_read() {
     );
     assert!(started.load(Ordering::SeqCst));
 }
+
+/// A stream of `len` bytes that declares `declared` in `Content-Length`.
+fn declared_stream(
+    len: usize,
+    declared: usize,
+) -> impl Fn(&Request, &mut Res) -> std::future::Ready<Result> + Clone {
+    move |_req: &Request, res: &mut Res| {
+        res.header("content-length", declared.to_string())
+            .streaming(futures_util::stream::iter([Bytes::from(vec![b's'; len])]));
+        std::future::ready(Ok(()))
+    }
+}
+
+#[tokio::test]
+async fn a_content_length_a_view_sets_on_a_stream_is_kept_and_held_to() {
+    let app = App::new()
+        .route("/kept", bocata::get(declared_stream(10, 10)))
+        .route("/short", bocata::get(declared_stream(5, 10)));
+    let server = Running::start(app).await;
+
+    let kept = bocata_tests::raw_exchange(
+        server.addr,
+        b"GET /kept HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(kept.contains("content-length: 10\r\n"), "{kept}");
+    assert!(!kept.contains("transfer-encoding"), "{kept}");
+    assert!(kept.ends_with("\r\n\r\nssssssssss"), "{kept}");
+
+    let head = bocata_tests::raw_exchange(
+        server.addr,
+        b"HEAD /kept HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(head.contains("content-length: 10\r\n"), "{head}");
+    assert!(head.ends_with("\r\n\r\n"), "no body: {head}");
+
+    // A stream that breaks its promise is cut: the client sees an error (hyper may close
+    // the connection before the head is out), never a short body that ends cleanly.
+    let mut conn = server.http1().await;
+    let outcome = within("the answer", async {
+        let response = conn.send_request(get("/short")).await?;
+        response.into_body().collect().await.map(|_| ())
+    })
+    .await;
+    assert!(
+        outcome.is_err(),
+        "a short body is an error, not a clean end"
+    );
+    server.shutdown().await.expect("clean shutdown");
+}

@@ -76,11 +76,12 @@
 
 pub mod app;
 mod async_fn;
+mod context;
 pub mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-mod header_list;
+mod headers;
 pub mod hooks;
 pub mod request;
 pub mod response;

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use percent_encoding::percent_decode_str;
 
-use crate::header_list::accepted;
+use crate::headers::{accepted, guess_type};
 use crate::{Error, Methods, Request, Res, Result, View};
 
 /// The name of the catch-all parameter static routes use.
@@ -225,7 +225,7 @@ impl View for StaticFiles {
             if let Some((sibling, encoding)) =
                 self.precompressed_sibling(&path, req.headers()).await
             {
-                res.content_type(crate::response::guess_type(&path))
+                res.content_type(guess_type(&path))
                     .header(header::CONTENT_ENCODING, encoding)
                     .static_file(sibling);
                 return Ok(());

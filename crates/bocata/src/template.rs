@@ -16,8 +16,7 @@ use std::sync::{OnceLock, RwLock};
 use http::HeaderValue;
 use tera::Tera;
 
-use crate::routing::{Routes, ViewKey};
-
+use crate::routing::paths::{Paths, ViewKey};
 use crate::{Error, Result};
 /// tera's own context type, for building a context key by key.
 pub use tera::Context;
@@ -86,14 +85,14 @@ impl Templates {
     /// Renders `name` with `context`; `reload` (debug mode) rereads the folder first.
     pub(crate) fn render(
         &self,
-        routes: &Routes,
+        paths: &Paths,
         name: &str,
         context: &tera::Context,
         reload: bool,
     ) -> Result<String> {
         let engine = self.engine.get_or_init(|| {
             let mut tera = self.loaded.clone();
-            tera.register_function("url_for", url_for(routes.clone()));
+            tera.register_function("url_for", url_for(paths.clone()));
             RwLock::new(tera)
         });
         if reload {
@@ -140,11 +139,11 @@ pub(crate) fn context<T: serde::Serialize + ?Sized>(
 
 /// The `Content-Type` of a rendered template, from its extension.
 pub(crate) fn content_type(name: &str) -> HeaderValue {
-    crate::response::guess_type(Path::new(name))
+    crate::headers::guess_type(Path::new(name))
 }
 
 /// The `url_for(view=…, param=…)` function of templates.
-fn url_for(routes: Routes) -> impl tera::Function {
+fn url_for(paths: Paths) -> impl tera::Function {
     move |args: &HashMap<String, tera::Value>| -> tera::Result<tera::Value> {
         let name = match args.get("view") {
             Some(tera::Value::String(name)) => name.clone(),
@@ -165,7 +164,7 @@ fn url_for(routes: Routes) -> impl tera::Function {
             .iter()
             .map(|(k, v)| (*k, v as &dyn std::fmt::Display))
             .collect();
-        routes
+        paths
             .url_for(ViewKey::Name(&name), &params)
             .map(tera::Value::String)
             .map_err(|e| tera::Error::msg(e.cause_chain().unwrap_or_else(|| e.to_string())))

@@ -1,8 +1,25 @@
-//! Answering a request: layers, routing, hooks, the view, finalizing, error pages.
+//! Answering a request. Each step is a function of [`App`] here, in this order:
+//!
+//! 1. [`handle`](App::handle): through the app's tower layers, if it has any.
+//! 2. [`answer`](App::answer): the access-log line, and the one place where HEAD and
+//!    `Content-Length` are settled, for every response ([`settle`]).
+//! 3. [`resolve_and_run`](App::resolve_and_run): resolves the request, runs the hooks
+//!    and the view, and finishes what they made of `res`.
+//! 4. [`resolve`](App::resolve): everything before the view, none of which waits:
+//!    redirects, `OPTIONS`, 404 and 405, mounted services, WebSocket upgrades, or the
+//!    view and the [`Request`] for it.
+//! 5. [`run_hooks_and_view`](App::run_hooks_and_view): the before hooks, the view, the
+//!    after hooks; a panic in any of them is caught.
+//! 6. [`finish`](App::finish): the session cookie, then [`Res::finalize`] (opening a
+//!    file is its only wait); for what went wrong, [`error_response`](App::error_response),
+//!    the app's error page or the default body.
+//!
+//! They are plain functions returning futures rather than `async fn`s where an `async
+//! fn` would keep its arguments, and so the request, for its whole life: hyper moves a
+//! request's future, and its size is on the hot path.
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -16,28 +33,24 @@ use http::{HeaderValue, Method, Response, StatusCode, header};
 use tower::ServiceExt;
 
 use super::App;
-use crate::error::{BoxError, BoxedCatch, Caught, PanicMessage, render};
+use crate::context::ConnectionContext;
+use crate::error::{BoxError, BoxedCatch, Caught, catch_panic, render};
 use crate::request::RequestBody;
-use crate::response::Finalize;
+use crate::response::{Finalize, settle};
 use crate::routing::{Endpoint, Lookup, Target};
-use crate::server::Connection;
 use crate::service::{self, HttpService};
 use crate::view::{ErasedView, Methods, Verb};
 use crate::{Error, Request, Res};
 
 impl App {
     /// Answers one request, through the app's layers if it has any.
-    ///
-    /// This and [`handle_inner`](Self::handle_inner) are plain functions returning a
-    /// future, not `async fn`s: an `async fn` keeps its arguments for its whole life, so
-    /// each level would hold the request again, and hyper moves the whole future.
     pub(crate) fn handle(
         &self,
         request: http::Request<RequestBody>,
-        connection: Option<Arc<Connection>>,
+        connection: Option<Arc<ConnectionContext>>,
     ) -> impl Future<Output = Response<Body>> + Send + '_ {
         if self.shared.layers.is_empty() {
-            return Either::Left(self.handle_inner(request, connection));
+            return Either::Left(self.answer(request, connection));
         }
         let mut request = request.map(RequestBody::into_body);
         if let Some(connection) = connection {
@@ -62,9 +75,9 @@ impl App {
             move |mut request: http::Request<Body>| {
                 let inner = inner.clone();
                 async move {
-                    let connection = request.extensions_mut().remove::<Arc<Connection>>();
+                    let connection = request.extensions_mut().remove::<Arc<ConnectionContext>>();
                     let request = request.map(RequestBody::from);
-                    Ok::<_, Infallible>(inner.handle_inner(request, connection).await)
+                    Ok::<_, Infallible>(inner.answer(request, connection).await)
                 }
             },
         ));
@@ -74,11 +87,12 @@ impl App {
             .fold(app, |service, layer| layer(service))
     }
 
-    /// Answers one request: route, run the view, finalize, log.
-    fn handle_inner(
+    /// The response to one request, settled for HEAD and `Content-Length`, and its
+    /// access-log line.
+    fn answer(
         &self,
         request: http::Request<RequestBody>,
-        connection: Option<Arc<Connection>>,
+        connection: Option<Arc<ConnectionContext>>,
     ) -> impl Future<Output = Response<Body>> + Send + '_ {
         let is_head = request.method() == Method::HEAD;
         // Read the clock only when the access log is on.
@@ -90,31 +104,30 @@ impl App {
             )
         });
         // `map`, not an `async` block: a block would keep the future it awaits twice.
-        self.respond(request, connection).map(move |mut response| {
-            if is_head {
-                // Same status and headers as GET (Content-Length included), no body.
-                *response.body_mut() = Body::empty();
-            }
-            if let Some((method, uri, started)) = logged {
-                tracing::info!(
-                    target: "bocata::access",
-                    %method,
-                    path = uri.path(),
-                    status = response.status().as_u16(),
-                    micros = started.elapsed().as_micros() as u64,
-                );
-            }
-            response
-        })
+        self.resolve_and_run(request, connection)
+            .map(move |mut response| {
+                settle(&mut response, is_head);
+                if let Some((method, uri, started)) = logged {
+                    tracing::info!(
+                        target: "bocata::access",
+                        %method,
+                        path = uri.path(),
+                        status = response.status().as_u16(),
+                        micros = started.elapsed().as_micros() as u64,
+                    );
+                }
+                response
+            })
     }
 
-    /// Routes the request, then runs the view and finishes its response.
-    fn respond(
+    /// Routes the request, then runs the hooks and the view and finishes their
+    /// response.
+    fn resolve_and_run(
         &self,
         request: http::Request<RequestBody>,
-        connection: Option<Arc<Connection>>,
+        connection: Option<Arc<ConnectionContext>>,
     ) -> impl Future<Output = Response<Body>> + Send + '_ {
-        let mut routed = self.find_view(request, connection);
+        let mut routed = self.resolve(request, connection);
         async move {
             // Matched in place: moving the request out would keep it twice.
             match &mut routed {
@@ -127,8 +140,8 @@ impl App {
                     method,
                 } => {
                     let mut res = Res::new();
-                    let run = self.run_view(endpoint, *view, *method, request, &mut res);
-                    let outcome = AssertUnwindSafe(run).catch_unwind().await;
+                    let run = self.run_hooks_and_view(endpoint, *view, *method, request, &mut res);
+                    let outcome = catch_panic(run).await.unwrap_or_else(|p| Err(p.into()));
                     self.finish(request, res, outcome).await
                 }
             }
@@ -138,10 +151,10 @@ impl App {
     /// Everything before the view, none of which waits: the route, the method, and
     /// the answers that need no view (redirects, `OPTIONS`, errors, mounted services,
     /// WebSocket upgrades; the last three are handed back as boxed futures).
-    fn find_view(
+    fn resolve(
         &self,
         request: http::Request<RequestBody>,
-        connection: Option<Arc<Connection>>,
+        connection: Option<Arc<ConnectionContext>>,
     ) -> Routed<'_> {
         let (head, body) = request.into_parts();
         let routes = &self.shared.routes;
@@ -150,7 +163,9 @@ impl App {
             Lookup::RedirectTo(path) => {
                 return Routed::Answer(trailing_slash_redirect(&head, &path));
             }
-            Lookup::NotFound => return self.fail(head, Error::from_status(404)),
+            Lookup::NotFound => {
+                return self.fail(Unrouted { head, connection }, Error::from_status(404));
+            }
         };
         let endpoint = routes.endpoint(index);
         let view = match &endpoint.target {
@@ -183,7 +198,7 @@ impl App {
                     "this resource speaks WebSocket only: open it with `Upgrade: websocket`",
                 )
                 .with_header(header::UPGRADE, HeaderValue::from_static("websocket"));
-                return self.fail(head, err);
+                return self.fail(Unrouted { head, connection }, err);
             }
         }
         let method = match Verb::of(&head.method) {
@@ -199,12 +214,12 @@ impl App {
             Verb::Call(_) | Verb::Unsupported => {
                 let err = Error::from_status(StatusCode::METHOD_NOT_ALLOWED)
                     .with_header(header::ALLOW, endpoint.allow.clone());
-                return self.fail(head, err);
+                return self.fail(Unrouted { head, connection }, err);
             }
         };
-        let shared = Arc::clone(&self.shared);
+        let context = Arc::clone(&self.shared.context);
         Routed::View {
-            request: Request::new(head, body, shared, index, params, connection),
+            request: Request::new(head, body, context, index, params, connection),
             endpoint,
             view: view.as_ref(),
             method,
@@ -212,75 +227,15 @@ impl App {
     }
 
     /// The error response for a request that reached no view.
-    fn fail(&self, head: http::request::Parts, err: Error) -> Routed<'_> {
-        Routed::Elsewhere(Box::pin(
-            async move { self.error_response(&head, &err).await },
-        ))
-    }
-
-    /// The response for what the hooks and the view made of `res`: the session cookie
-    /// added, finalized; or the error page for what went wrong.
-    pub(crate) fn finish<'a>(
-        &'a self,
-        request: &'a Request,
-        res: Res,
-        outcome: std::thread::Result<crate::Result>,
-    ) -> impl Future<Output = Response<Body>> + Send + 'a {
-        // Only a file makes finishing wait (to open it); that wait is boxed, and the
-        // rest is done before the future starts, so that this future, which every
-        // request's embeds and hyper moves, stays small.
-        let settled = self.settle(request, res, outcome);
-        async move {
-            let result = match settled {
-                Settled::Done(result) => result,
-                Settled::Opening(opening) => opening.await,
-            };
-            match result {
-                Ok(response) => response,
-                Err(err) => self.error_response(request, &err).await,
-            }
-        }
-    }
-
-    /// [`finish`](Self::finish) as far as it goes without waiting.
-    fn settle<'a>(
-        &'a self,
-        request: &'a Request,
-        res: Res,
-        outcome: std::thread::Result<crate::Result>,
-    ) -> Settled<'a> {
-        let result = match outcome {
-            Ok(result) => result.map(|()| res),
-            Err(panic) => Err(Error::internal(PanicMessage::from_payload(&*panic))),
-        };
-        #[cfg(feature = "sessions")]
-        let result = result.and_then(|mut res| {
-            if let Some(cookie) = request.session_cookie()? {
-                res.append_header(header::SET_COOKIE, cookie);
-            }
-            Ok(res)
-        });
-        match result {
-            Ok(res) if res.sends_file() => Settled::Opening(Box::pin(async move {
-                res.into_response(&self.finalize_context(request)).await
-            })),
-            Ok(res) => Settled::Done(res.finalize(&self.finalize_context(request), None)),
-            Err(err) => Settled::Done(Err(err)),
-        }
-    }
-
-    fn finalize_context<'a>(&'a self, request: &'a Request) -> Finalize<'a> {
-        Finalize {
-            method: request.method(),
-            headers: request.headers(),
-            app: &self.shared,
-            connection: request.connection(),
-        }
+    fn fail(&self, request: Unrouted, err: Error) -> Routed<'_> {
+        Routed::Elsewhere(Box::pin(async move {
+            self.error_response(&request, &err).await
+        }))
     }
 
     /// The app's and the route's before hooks, the view (unless a hook completed the
     /// response), then the after hooks.
-    async fn run_view(
+    async fn run_hooks_and_view(
         &self,
         endpoint: &Endpoint,
         view: &dyn ErasedView,
@@ -316,6 +271,65 @@ impl App {
         Ok(())
     }
 
+    /// The response for what the hooks and the view made of `res` (`outcome` is theirs):
+    /// the session cookie added and finalized; or the error page for what went wrong.
+    pub(crate) fn finish<'a>(
+        &'a self,
+        request: &'a Request,
+        res: Res,
+        outcome: crate::Result,
+    ) -> impl Future<Output = Response<Body>> + Send + 'a {
+        // Only a file makes finishing wait (to open it); that wait is boxed, and the
+        // rest is done before the future starts, so that this future, which every
+        // request's embeds and hyper moves, stays small.
+        let finished = self.finish_now(request, res, outcome);
+        async move {
+            let result = match finished {
+                Finished::Done(result) => result,
+                Finished::Opening(opening) => opening.await,
+            };
+            match result {
+                Ok(response) => response,
+                Err(err) => self.error_response(request, &err).await,
+            }
+        }
+    }
+
+    /// [`finish`](Self::finish) as far as it goes without waiting.
+    fn finish_now<'a>(
+        &'a self,
+        request: &'a Request,
+        res: Res,
+        outcome: crate::Result,
+    ) -> Finished<'a> {
+        let result = outcome.map(|()| res);
+        #[cfg(feature = "sessions")]
+        let result = result.and_then(|mut res| {
+            if let Some(cookie) = request.session_cookie()? {
+                res.append_header(header::SET_COOKIE, cookie);
+            }
+            Ok(res)
+        });
+        match result {
+            Ok(res) if res.sends_file() => Finished::Opening(Box::pin(async move {
+                res.into_response(&self.finalize_context(request)).await
+            })),
+            Ok(res) => Finished::Done(res.finalize(&self.finalize_context(request), None)),
+            Err(err) => Finished::Done(Err(err)),
+        }
+    }
+
+    /// What finalizing a response for `request` needs: for a view's response and an
+    /// error page's alike.
+    fn finalize_context<'a>(&'a self, request: &'a impl RequestHead) -> Finalize<'a> {
+        Finalize {
+            method: request.method(),
+            headers: request.headers(),
+            app: &self.shared.context,
+            connection: request.connection(),
+        }
+    }
+
     /// The response for `err`, logging it when it is a server error: the app's page for
     /// its status if there is one, the default short body otherwise.
     pub(crate) async fn error_response(
@@ -348,7 +362,7 @@ impl App {
                 ),
             }
         }
-        render(err, request.headers(), self.shared.debug)
+        render(err, request.headers(), self.shared.context.debug)
     }
 
     async fn error_page(
@@ -362,32 +376,19 @@ impl App {
             method: request.method(),
             uri: request.uri(),
             headers: request.headers(),
-            debug: self.shared.debug,
+            debug: self.shared.context.debug,
         };
         let mut res = Res::new();
         res.status(err.status());
         for (name, value) in err.headers() {
             res.append_header(name, value);
         }
-        match AssertUnwindSafe(handler.call_boxed(&caught, &mut res))
-            .catch_unwind()
-            .await
-        {
-            Ok(Ok(())) => {}
-            Ok(Err(failure)) => return Err(failure),
-            Err(panic) => return Err(Error::internal(PanicMessage::from_payload(&*panic))),
-        }
-        let cx = Finalize {
-            method: request.method(),
-            headers: request.headers(),
-            app: &self.shared,
-            connection: None,
-        };
-        res.into_response(&cx).await
+        catch_panic(handler.call_boxed(&caught, &mut res)).await??;
+        res.into_response(&self.finalize_context(request)).await
     }
 }
 
-/// Where [`App::find_view`] sends a request.
+/// Where [`App::resolve`] sends a request.
 // `View` is the common case and the large one; boxing it would cost every request an
 // allocation to save the rare others a few bytes.
 #[allow(clippy::large_enum_variant)]
@@ -406,28 +407,38 @@ enum Routed<'a> {
     },
 }
 
-/// How far [`App::settle`] got: the response or the error, or a file being opened.
-enum Settled<'a> {
+/// How far [`App::finish_now`] got: the response or the error, or a file being opened.
+enum Finished<'a> {
     Done(Result<Response<Body>, Error>),
     Opening(BoxFuture<'a, Result<Response<Body>, Error>>),
 }
 
-/// The parts of a request an error response needs, from either request type.
-pub(crate) trait RequestHead {
+/// A request that reached no view, with its connection, for its error page.
+pub(crate) struct Unrouted {
+    pub(crate) head: http::request::Parts,
+    pub(crate) connection: Option<Arc<ConnectionContext>>,
+}
+
+/// What an error response and its page read of a request, routed or not.
+pub(crate) trait RequestHead: Sync {
     fn method(&self) -> &Method;
     fn uri(&self) -> &http::Uri;
     fn headers(&self) -> &http::HeaderMap;
+    fn connection(&self) -> Option<&ConnectionContext>;
 }
 
-impl RequestHead for http::request::Parts {
+impl RequestHead for Unrouted {
     fn method(&self) -> &Method {
-        &self.method
+        &self.head.method
     }
     fn uri(&self) -> &http::Uri {
-        &self.uri
+        &self.head.uri
     }
     fn headers(&self) -> &http::HeaderMap {
-        &self.headers
+        &self.head.headers
+    }
+    fn connection(&self) -> Option<&ConnectionContext> {
+        self.connection.as_deref()
     }
 }
 
@@ -440,6 +451,9 @@ impl RequestHead for Request {
     }
     fn headers(&self) -> &http::HeaderMap {
         self.headers()
+    }
+    fn connection(&self) -> Option<&ConnectionContext> {
+        self.connection()
     }
 }
 

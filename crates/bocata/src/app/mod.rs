@@ -2,44 +2,35 @@
 
 mod dispatch;
 
+#[cfg(feature = "websocket")]
+pub(crate) use self::dispatch::Unrouted;
+
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum_core::body::Body;
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use tokio::net::{TcpListener, ToSocketAddrs};
 
+use crate::context::AppContext;
+pub use crate::context::{
+    DEFAULT_BODY_LIMIT, DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_TIMEOUT, DEFAULT_CHUNK_TIMEOUT,
+};
 use crate::error::{BoxError, BoxedCatch, CatchHandler};
 use crate::hooks::{BeforeHook, Hooks};
-use crate::request::BodyDeadlines;
 #[cfg(feature = "multipart")]
-use crate::request::multipart::{DEFAULT_MULTIPART_LIMITS, MultipartLimits};
-use crate::response::StreamTimeouts;
+use crate::request::multipart::MultipartLimits;
+use crate::routing::paths::Paths;
 use crate::routing::{RouteError, Routes, Target};
-use crate::server::Server;
 use crate::service::{self, BoxLayer, HttpService};
 #[cfg(feature = "sessions")]
-use crate::session::{SessionConfig, Sessions};
-use crate::state::StateMap;
+use crate::session::SessionConfig;
 use crate::static_files::{self, StaticFiles};
 #[cfg(feature = "templates")]
 use crate::template::Templates;
 #[cfg(feature = "websocket")]
 use crate::websocket::WebSocketSettings;
 use crate::{Handler, Router, View};
-
-/// The default request body limit: 1 MiB.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-
-/// The default [`App::body_timeout`]: 30 seconds.
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The default [`App::body_min_rate`]: 1 KiB a second.
-pub const DEFAULT_BODY_MIN_RATE: u64 = 1024;
-
-/// The default [`App::chunk_timeout`]: 30 seconds.
-pub const DEFAULT_CHUNK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A bocata application: a table of routes to views, and the settings they share.
 ///
@@ -72,68 +63,28 @@ pub struct App {
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App")
-            .field("routes", &self.shared.routes)
-            .field("body_limit", &self.shared.body_limit)
-            .field("stream_timeouts", &self.shared.stream_timeouts)
-            .field("state", &self.shared.state)
+            .field(
+                "routes",
+                &self.shared.context.paths.patterns().collect::<Vec<_>>(),
+            )
+            .field("body_limit", &self.shared.context.body_limit)
+            .field("stream_timeouts", &self.shared.context.stream_timeouts)
+            .field("state", &self.shared.context.state)
             .field("hooks", &self.shared.hooks)
-            .field("debug", &self.shared.debug)
+            .field("debug", &self.shared.context.debug)
             .finish()
     }
 }
 
-/// What every request of an app shares.
-#[derive(Clone)]
+/// The app: what dispatching a request needs (the router, hooks, error pages, layers),
+/// and the context every request reads.
+#[derive(Clone, Default)]
 pub(crate) struct Shared {
+    pub(crate) context: Arc<AppContext>,
     pub(crate) routes: Routes,
-    pub(crate) body_limit: usize,
-    pub(crate) body_deadlines: BodyDeadlines,
-    pub(crate) behind_proxy: bool,
-    pub(crate) stream_timeouts: StreamTimeouts,
-    pub(crate) state: StateMap,
     hooks: Hooks,
     catchers: Vec<(StatusCode, Arc<dyn BoxedCatch>)>,
     layers: Vec<BoxLayer>,
-    #[cfg(feature = "sessions")]
-    pub(crate) sessions: Sessions,
-    #[cfg(feature = "templates")]
-    pub(crate) templates: Option<Templates>,
-    #[cfg(feature = "multipart")]
-    pub(crate) multipart_limits: MultipartLimits,
-    #[cfg(feature = "websocket")]
-    pub(crate) websocket: WebSocketSettings,
-    pub(crate) debug: bool,
-}
-
-impl Default for Shared {
-    fn default() -> Self {
-        Self {
-            routes: Routes::default(),
-            body_limit: DEFAULT_BODY_LIMIT,
-            body_deadlines: BodyDeadlines {
-                timeout: Some(DEFAULT_BODY_TIMEOUT),
-                min_rate: Some(DEFAULT_BODY_MIN_RATE),
-            },
-            behind_proxy: false,
-            stream_timeouts: StreamTimeouts {
-                chunk: Some(DEFAULT_CHUNK_TIMEOUT),
-                complete: None,
-            },
-            state: StateMap::default(),
-            hooks: Hooks::default(),
-            catchers: Vec::new(),
-            layers: Vec::new(),
-            #[cfg(feature = "sessions")]
-            sessions: Sessions::default(),
-            #[cfg(feature = "templates")]
-            templates: None,
-            #[cfg(feature = "multipart")]
-            multipart_limits: DEFAULT_MULTIPART_LIMITS,
-            #[cfg(feature = "websocket")]
-            websocket: WebSocketSettings::default(),
-            debug: false,
-        }
-    }
 }
 
 impl App {
@@ -145,6 +96,19 @@ impl App {
     fn shared_mut(&mut self) -> &mut Shared {
         self.stack = Arc::default();
         Arc::make_mut(&mut self.shared)
+    }
+
+    fn context_mut(&mut self) -> &mut AppContext {
+        Arc::make_mut(&mut self.shared_mut().context)
+    }
+
+    /// The router and the paths requests see of it, to add routes to both.
+    fn routes_mut(&mut self) -> (&mut Routes, &mut Paths) {
+        let shared = self.shared_mut();
+        (
+            &mut shared.routes,
+            &mut Arc::make_mut(&mut shared.context).paths,
+        )
     }
 
     /// Serves `view` at `path`.
@@ -196,9 +160,8 @@ impl App {
     /// assert!(err.to_string().contains("conflicts with `/users/{id}`"));
     /// ```
     pub fn try_route(mut self, path: &str, view: impl View) -> Result<Self, RouteError> {
-        self.shared_mut()
-            .routes
-            .insert(path, Target::View(Arc::new(view)), Hooks::default())?;
+        let (routes, paths) = self.routes_mut();
+        routes.insert(paths, path, Target::View(Arc::new(view)), Hooks::default())?;
         Ok(self)
     }
 
@@ -237,11 +200,11 @@ impl App {
             service: service::boxed(service),
             prefix: prefix.into(),
         };
-        let routes = &mut self.shared_mut().routes;
+        let (routes, paths) = self.routes_mut();
         let inserted = [format!("{prefix}/"), format!("{prefix}/{{*rest}}")]
             .into_iter()
             .chain((!prefix.is_empty()).then(|| prefix.to_owned()))
-            .try_for_each(|path| routes.insert(&path, target.clone(), Hooks::default()));
+            .try_for_each(|path| routes.insert(paths, &path, target.clone(), Hooks::default()));
         if let Err(e) = inserted {
             panic!("bocata: {e}");
         }
@@ -299,7 +262,8 @@ impl App {
         let mut routes = Vec::new();
         router.flatten(prefix, &Hooks::default(), &mut routes)?;
         for (path, view, hooks) in routes {
-            self.shared_mut().routes.insert(&path, view, hooks)?;
+            let (routes, paths) = self.routes_mut();
+            routes.insert(paths, &path, view, hooks)?;
         }
         Ok(self)
     }
@@ -359,7 +323,7 @@ impl App {
     /// ([`DEFAULT_BODY_LIMIT`]).
     #[must_use]
     pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.shared_mut().body_limit = bytes;
+        self.context_mut().body_limit = bytes;
         self
     }
 
@@ -387,7 +351,7 @@ impl App {
     /// ```
     #[must_use]
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
-        self.shared_mut().state.insert(value);
+        self.context_mut().state.insert(value);
         self
     }
 
@@ -408,7 +372,7 @@ impl App {
     #[track_caller]
     pub fn templates(mut self, dir: impl AsRef<std::path::Path>) -> Self {
         match Templates::load(dir.as_ref()) {
-            Ok(templates) => self.shared_mut().templates = Some(templates),
+            Ok(templates) => self.context_mut().templates = Some(templates),
             Err(e) => panic!("bocata: {e}"),
         }
         self
@@ -416,7 +380,7 @@ impl App {
 
     /// How large a `multipart/form-data` upload may be, per field, in all, and in the
     /// headers of each part; over any of them is a `413`. Default: 8 MiB a field,
-    /// 32 MiB in all, 8 KiB of headers a part ([`DEFAULT_MULTIPART_LIMITS`]). Uploads
+    /// 32 MiB in all, 8 KiB of headers a part ([`DEFAULT_MULTIPART_LIMITS`](crate::request::multipart::DEFAULT_MULTIPART_LIMITS)). Uploads
     /// are streamed, so the first two do not bound memory, only what a client may
     /// send; [`body_limit`](App::body_limit) does not apply to them.
     ///
@@ -433,7 +397,7 @@ impl App {
     #[cfg(feature = "multipart")]
     #[must_use]
     pub fn multipart_limits(mut self, limits: MultipartLimits) -> Self {
-        self.shared_mut().multipart_limits = limits;
+        self.context_mut().multipart_limits = limits;
         self
     }
 
@@ -442,7 +406,7 @@ impl App {
     #[cfg(feature = "websocket")]
     #[must_use]
     pub fn websocket(mut self, settings: WebSocketSettings) -> Self {
-        self.shared_mut().websocket = settings;
+        self.context_mut().websocket = settings;
         self
     }
 
@@ -461,7 +425,7 @@ impl App {
     pub fn secret_key(mut self, key: impl AsRef<[u8]>) -> Self {
         let key = key.as_ref();
         match cookie::Key::try_from(key) {
-            Ok(key) => self.shared_mut().sessions.key = Some(key),
+            Ok(key) => self.context_mut().sessions.key = Some(key),
             Err(_) => panic!(
                 "bocata: the secret key must be at least 64 bytes long, not {}",
                 key.len()
@@ -474,13 +438,13 @@ impl App {
     /// [`SessionConfig::new`].
     ///
     /// An app that configures sessions must have a [`secret_key`](App::secret_key):
-    /// without one it refuses to start (in [`Server`] and in the
+    /// without one it refuses to start (in [`Server`](crate::Server) and in the
     /// [`TestClient`](crate::testing::TestClient)) rather than fail at the first
     /// request that uses a session.
     #[cfg(feature = "sessions")]
     #[must_use]
     pub fn session_config(mut self, config: SessionConfig) -> Self {
-        let sessions = &mut self.shared_mut().sessions;
+        let sessions = &mut self.context_mut().sessions;
         sessions.config = config;
         sessions.configured = true;
         self
@@ -494,7 +458,7 @@ impl App {
     /// When the app configured sessions without a secret key.
     pub(crate) fn check(&self) {
         #[cfg(feature = "sessions")]
-        self.shared.sessions.check();
+        self.shared.context.sessions.check();
     }
 
     /// How long a client may take to take each chunk of a response body, whatever the
@@ -511,7 +475,7 @@ impl App {
     /// response holds, for as long as it likes.
     #[must_use]
     pub fn chunk_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.shared_mut().stream_timeouts.chunk = timeout.into();
+        self.context_mut().stream_timeouts.chunk = timeout.into();
         self
     }
 
@@ -523,7 +487,7 @@ impl App {
     /// streams are meant to last.
     #[must_use]
     pub fn complete_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.shared_mut().stream_timeouts.complete = timeout.into();
+        self.context_mut().stream_timeouts.complete = timeout.into();
         self
     }
 
@@ -583,7 +547,7 @@ impl App {
     /// ([`DEFAULT_BODY_TIMEOUT`]).
     #[must_use]
     pub fn body_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.shared_mut().body_deadlines.timeout = timeout.into().filter(|t| !t.is_zero());
+        self.context_mut().body_deadlines.timeout = timeout.into().filter(|t| !t.is_zero());
         self
     }
 
@@ -595,7 +559,7 @@ impl App {
     /// ([`DEFAULT_BODY_MIN_RATE`]).
     #[must_use]
     pub fn body_min_rate(mut self, bytes_per_second: impl Into<Option<u64>>) -> Self {
-        self.shared_mut().body_deadlines.min_rate =
+        self.context_mut().body_deadlines.min_rate =
             bytes_per_second.into().filter(|rate| *rate > 0);
         self
     }
@@ -607,7 +571,7 @@ impl App {
     /// Default: off.
     #[must_use]
     pub fn behind_proxy(mut self, on: bool) -> Self {
-        self.shared_mut().behind_proxy = on;
+        self.context_mut().behind_proxy = on;
         self
     }
 
@@ -615,26 +579,7 @@ impl App {
     /// panic message), and templates are reloaded from disk before each render. Never turn it on in production. Default: off.
     #[must_use]
     pub fn debug(mut self, on: bool) -> Self {
-        self.shared_mut().debug = on;
+        self.context_mut().debug = on;
         self
-    }
-
-    /// Serves the app on `addr` over HTTP/1.1 and HTTP/2 until Ctrl-C or SIGTERM, then
-    /// shuts down gracefully. See [`Server`] for the settings.
-    ///
-    /// # Errors
-    ///
-    /// When `addr` cannot be bound (in use, not permitted, not resolvable).
-    pub async fn run(self, addr: impl ToSocketAddrs) -> std::io::Result<()> {
-        Server::new(self).run(addr).await
-    }
-
-    /// Serves the app on an already bound listener (for example one bound to port 0).
-    ///
-    /// # Errors
-    ///
-    /// When the listener's address cannot be read.
-    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
-        Server::new(self).serve(listener).await
     }
 }

@@ -10,6 +10,7 @@
 //! See the book's "Errors" chapter.
 
 mod catch;
+mod panic;
 mod render;
 
 use std::borrow::Cow;
@@ -19,7 +20,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 pub(crate) use catch::BoxedCatch;
 pub use catch::{CatchHandler, Caught};
-pub(crate) use render::{PanicMessage, render};
+pub(crate) use panic::{PanicMessage, catch_panic};
+pub(crate) use render::render;
 
 /// A boxed error, as stored in an [`Error`]'s source.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

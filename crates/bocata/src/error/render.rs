@@ -1,13 +1,11 @@
 //! Turning an [`Error`] into a short, negotiated response body.
 
-use std::any::Any;
-
 use axum_core::body::Body;
 use http::{HeaderMap, HeaderValue, Response, header};
 use serde::Serialize;
 
 use super::Error;
-use crate::header_list::accepted;
+use crate::headers::accepts_json;
 
 const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
@@ -57,53 +55,11 @@ pub(crate) fn render(err: &Error, request_headers: &HeaderMap, debug: bool) -> R
     let mut headers = err.headers().clone();
     headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     response
 }
-
-/// Whether the `Accept` header asks for JSON (`application/json`,
-/// `application/problem+json` or any `+json` type) with a non-zero quality.
-fn accepts_json(headers: &HeaderMap) -> bool {
-    accepted(headers, header::ACCEPT).any(|media| {
-        media.eq_ignore_ascii_case("application/json")
-            || media
-                .get(media.len().saturating_sub(5)..)
-                .is_some_and(|tail| tail.eq_ignore_ascii_case("+json"))
-    })
-}
-
-/// The message a panic carried, for logs and debug pages.
-pub(crate) struct PanicMessage(pub(crate) String);
-
-impl PanicMessage {
-    pub(crate) fn from_payload(payload: &(dyn Any + Send)) -> Self {
-        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
-            (*s).to_owned()
-        } else if let Some(s) = payload.downcast_ref::<String>() {
-            s.clone()
-        } else {
-            "a panic with a non-string payload".to_owned()
-        };
-        Self(message)
-    }
-}
-
-impl std::fmt::Display for PanicMessage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "view panicked: {}", self.0)
-    }
-}
-
-impl std::fmt::Debug for PanicMessage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
-    }
-}
-
-impl std::error::Error for PanicMessage {}
 
 #[cfg(test)]
 mod tests {
@@ -141,14 +97,12 @@ mod tests {
         let hidden = render(&err, &HeaderMap::new(), false);
         assert_eq!(hidden.status(), 500);
         let shown = render(&err, &HeaderMap::new(), true);
+        let size = |response: &Response<Body>| http_body::Body::size_hint(response.body()).exact();
         assert_eq!(
-            hidden.headers()[header::CONTENT_LENGTH],
-            "26",
+            size(&hidden),
+            Some(26),
             "only `500 Internal Server Error\\n`"
         );
-        assert_ne!(
-            shown.headers()[header::CONTENT_LENGTH],
-            hidden.headers()[header::CONTENT_LENGTH]
-        );
+        assert_ne!(size(&shown), size(&hidden));
     }
 }

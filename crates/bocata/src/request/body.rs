@@ -3,7 +3,6 @@
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use axum_core::body::Body;
 use bytes::Bytes;
@@ -13,9 +12,11 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use tokio::sync::OnceCell;
 
-use super::pace::{BodyDeadlines, Paced};
-use crate::Error;
+use super::error::BodyError;
+use super::pace::Paced;
+use crate::context::BodyDeadlines;
 use crate::error::BoxError;
+use crate::{Error, headers};
 
 /// A request body as it arrives: hyper's own, straight from bocata's server and kept
 /// unboxed, or any other body (the TestClient's, one passed through tower layers).
@@ -69,47 +70,6 @@ impl http_body::Body for RequestBody {
     }
 }
 
-/// Why the body could not be read. Kept with the body, so a second read of a body that
-/// failed gets the same answer.
-#[derive(Clone, Debug, thiserror::Error)]
-pub(crate) enum BodyError {
-    #[error("the request body is larger than the limit of {limit} bytes")]
-    TooLarge { limit: usize },
-    #[error("failed to read the request body: {0}")]
-    Read(String),
-    #[error("the request body took longer than {0:?} to arrive")]
-    TimedOut(Duration),
-    #[error("the request body arrived slower than {rate} bytes a second")]
-    TooSlow { rate: u64 },
-    #[error("the request body was already taken as a stream")]
-    Taken,
-}
-
-impl BodyError {
-    /// The answer for a failed read of a streamed body: its own, when the stream
-    /// failed on one of these, or a `400` naming the cause.
-    pub(crate) fn answer(error: BoxError) -> Error {
-        let error = match error.downcast::<axum_core::Error>() {
-            Ok(wrapped) => wrapped.into_inner(),
-            Err(other) => other,
-        };
-        match error.downcast::<Self>() {
-            Ok(body) => body.into_error(),
-            Err(other) => Self::Read(other.to_string()).into_error(),
-        }
-    }
-
-    pub(crate) fn into_error(self) -> Error {
-        let status = match self {
-            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Read(_) => StatusCode::BAD_REQUEST,
-            Self::TimedOut(_) | Self::TooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
-            Self::Taken => return Error::internal(self),
-        };
-        Error::new(status, self.to_string())
-    }
-}
-
 /// A body that is read from the wire on first use and kept for later ones.
 pub(crate) struct LazyBody {
     source: Mutex<Option<RequestBody>>,
@@ -156,9 +116,7 @@ impl LazyBody {
         let read = self
             .read
             .get_or_init(|| async {
-                let declared = headers
-                    .get(header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok())
+                let declared = headers::text(headers, header::CONTENT_LENGTH)
                     .and_then(|v| v.parse::<u64>().ok());
                 if declared.is_some_and(|len| len > self.limit as u64) {
                     return Err(BodyError::TooLarge { limit: self.limit });
@@ -187,25 +145,14 @@ impl LazyBody {
     }
 }
 
-/// Whether the request's `Content-Type` is `essence` or, when `json_suffix` is set,
-/// any `application/*+json` type. Parameters such as `charset` are ignored.
-pub(crate) fn has_content_type(headers: &HeaderMap, essence: &str, json_suffix: bool) -> bool {
-    let Some(value) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let media = value.split(';').next().unwrap_or("").trim();
-    if media.eq_ignore_ascii_case(essence) {
-        return true;
-    }
-    json_suffix
-        && media.split_once('/').is_some_and(|(kind, sub)| {
-            kind.eq_ignore_ascii_case("application")
-                && sub.len() > 5
-                && sub[sub.len() - 5..].eq_ignore_ascii_case("+json")
-        })
+/// Whether the request's media type is `essence` (parameters such as `charset` aside).
+pub(crate) fn has_content_type(headers: &HeaderMap, essence: &str) -> bool {
+    headers::content_type(headers).is_some_and(|media| media.eq_ignore_ascii_case(essence))
+}
+
+/// Whether the request's media type is JSON, `application/*+json` included.
+pub(crate) fn has_json_type(headers: &HeaderMap) -> bool {
+    headers::content_type(headers).is_some_and(headers::is_json)
 }
 
 /// The error for a body of the wrong media type.
@@ -249,7 +196,6 @@ mod tests {
 
     #[test]
     fn content_type_table() {
-        let json = "application/json";
         let cases = [
             ("application/json", true),
             ("application/json; charset=utf-8", true),
@@ -262,17 +208,16 @@ mod tests {
             ("application/+json", false),
         ];
         for (value, expected) in cases {
-            assert_eq!(
-                has_content_type(&with_type(value), json, true),
-                expected,
-                "{value}"
-            );
+            assert_eq!(has_json_type(&with_type(value)), expected, "{value}");
         }
-        assert!(!has_content_type(&HeaderMap::new(), json, true));
+        assert!(!has_json_type(&HeaderMap::new()));
+        assert!(has_content_type(
+            &with_type("Multipart/Form-Data; boundary=x"),
+            "multipart/form-data"
+        ));
         assert!(!has_content_type(
             &with_type("application/merge-patch+json"),
-            "application/x-www-form-urlencoded",
-            false
+            "application/x-www-form-urlencoded"
         ));
     }
 

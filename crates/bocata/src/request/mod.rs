@@ -1,6 +1,7 @@
 //! The incoming request, as a view sees it.
 
 mod body;
+mod error;
 #[cfg(feature = "multipart")]
 pub mod multipart;
 mod pace;
@@ -19,14 +20,15 @@ use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
 pub(crate) use self::body::RequestBody;
-use self::body::{BodyError, LazyBody, has_content_type, json_error, unsupported_media_type};
-pub(crate) use self::pace::BodyDeadlines;
-use crate::app::Shared;
-use crate::routing::{ParamRanges, ViewKey, short_type_name};
-use crate::server::Connection;
+use self::body::{LazyBody, has_content_type, has_json_type, json_error, unsupported_media_type};
+use self::error::BodyError;
+use crate::context::{AppContext, ConnectionContext};
+use crate::routing::ParamRanges;
+use crate::routing::paths::{RoutePath, ViewKey};
 #[cfg(feature = "sessions")]
 use crate::session::Session;
-use crate::{Error, Result, View};
+use crate::view::short_type_name;
+use crate::{Error, Result, View, headers};
 
 /// An HTTP request: its head, the route's parameters, and a body read on demand.
 ///
@@ -40,40 +42,47 @@ use crate::{Error, Result, View};
 pub struct Request {
     head: http::request::Parts,
     pub(crate) body: LazyBody,
-    pub(crate) app: Arc<Shared>,
-    endpoint: usize,
+    pub(crate) context: Arc<AppContext>,
+    /// The index of the route that matched.
+    route: usize,
     params: ParamRanges,
-    connection: Option<Arc<Connection>>,
+    connection: Option<Arc<ConnectionContext>>,
     #[cfg(feature = "sessions")]
     session: std::sync::OnceLock<Session>,
 }
 
 impl Request {
+    /// The request `head` with `body`, matched to route `route` of `context` with
+    /// `params` (byte ranges of the path), on `connection` when bocata's server serves
+    /// it.
     pub(crate) fn new(
         head: http::request::Parts,
         body: RequestBody,
-        app: Arc<Shared>,
-        endpoint: usize,
+        context: Arc<AppContext>,
+        route: usize,
         params: ParamRanges,
-        connection: Option<Arc<Connection>>,
+        connection: Option<Arc<ConnectionContext>>,
     ) -> Self {
+        let limit = context
+            .paths
+            .route(route)
+            .body_limit
+            .unwrap_or(context.body_limit);
         Self {
-            body: LazyBody::new(
-                body,
-                app.routes
-                    .endpoint(endpoint)
-                    .body_limit
-                    .unwrap_or(app.body_limit),
-                app.body_deadlines,
-            ),
+            body: LazyBody::new(body, limit, context.body_deadlines),
             head,
-            app,
-            endpoint,
+            context,
+            route,
             params,
             connection,
             #[cfg(feature = "sessions")]
             session: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The route that matched, as requests see it.
+    fn route(&self) -> &RoutePath {
+        self.context.paths.route(self.route)
     }
 
     /// The request method.
@@ -112,7 +121,7 @@ impl Request {
     /// }
     /// ```
     pub fn header(&self, name: impl AsHeaderName) -> Option<&str> {
-        self.head.headers.get(name).and_then(|v| v.to_str().ok())
+        headers::text(&self.head.headers, name)
     }
 
     /// The path parameter `name`, percent-decoded and parsed into `T`.
@@ -136,7 +145,7 @@ impl Request {
         T::Err: std::fmt::Display,
     {
         let Some(raw) = self.raw_param(name) else {
-            let pattern = &self.app.routes.endpoint(self.endpoint).pattern;
+            let pattern = self.route().pattern();
             return Err(Error::internal(format!(
                 "route `{pattern}` has no parameter `{name}`"
             )));
@@ -157,8 +166,7 @@ impl Request {
 
     /// The path parameter `name` as matched, still percent-encoded.
     pub(crate) fn raw_param(&self, name: &str) -> Option<&str> {
-        let endpoint = self.app.routes.endpoint(self.endpoint);
-        let &(start, end) = self.params.get(endpoint.param_position(name)?)?;
+        let &(start, end) = self.params.get(self.route().param_position(name)?)?;
         self.path().get(start..end)
     }
 
@@ -190,13 +198,13 @@ impl Request {
     /// ```
     pub fn url_for<V: View>(&self, params: &[(&str, &dyn Display)]) -> Result<String> {
         let key = ViewKey::Type(TypeId::of::<V>(), short_type_name(type_name::<V>()));
-        self.app.routes.url_for(key, params)
+        self.context.paths.url_for(key, params)
     }
 
     /// Like [`url_for`](Self::url_for), for the view named `name` (see
     /// [`View::name`]): function views, and views named in templates.
     pub fn url_for_name(&self, name: &str, params: &[(&str, &dyn Display)]) -> Result<String> {
-        self.app.routes.url_for(ViewKey::Name(name), params)
+        self.context.paths.url_for(ViewKey::Name(name), params)
     }
 
     /// The raw query string, if the URI has one.
@@ -285,7 +293,7 @@ impl Request {
     /// `X-Forwarded-For` header that proxy added. Without that declaration the header
     /// is ignored, since any client can send it.
     pub fn client_ip(&self) -> Option<std::net::IpAddr> {
-        if self.app.behind_proxy {
+        if self.context.behind_proxy {
             let forwarded = self
                 .head
                 .headers
@@ -305,7 +313,7 @@ impl Request {
     /// The scheme the client used: `https` when a declared proxy says so in
     /// `X-Forwarded-Proto`, the URI's scheme (HTTP/2), or `http`.
     pub fn scheme(&self) -> &str {
-        if self.app.behind_proxy {
+        if self.context.behind_proxy {
             if let Some(proto) = self.header("x-forwarded-proto") {
                 return if proto.trim().eq_ignore_ascii_case("https") {
                     "https"
@@ -318,7 +326,7 @@ impl Request {
     }
 
     /// The connection the request came on, when served by bocata's server.
-    pub(crate) fn connection(&self) -> Option<&Connection> {
+    pub(crate) fn connection(&self) -> Option<&ConnectionContext> {
         self.connection.as_deref()
     }
 
@@ -344,7 +352,7 @@ impl Request {
     /// }
     /// ```
     pub fn state<T: Send + Sync + 'static>(&self) -> Result<&T> {
-        self.app.state.get().ok_or_else(|| {
+        self.context.state.get().ok_or_else(|| {
             Error::internal(format!(
                 "no state of type `{}` was added to the app (App::state)",
                 std::any::type_name::<T>()
@@ -361,7 +369,7 @@ impl Request {
     /// Without a secret key this is a 500 whose logged cause says so.
     #[cfg(feature = "sessions")]
     pub fn session(&self) -> Result<&Session> {
-        let sessions = &self.app.sessions;
+        let sessions = &self.context.sessions;
         let Some(key) = &sessions.key else {
             return Err(Error::internal(
                 "sessions need a secret key: add one with App::secret_key",
@@ -375,8 +383,8 @@ impl Request {
     /// The `Set-Cookie` value for the session, if it was used and changed.
     #[cfg(feature = "sessions")]
     pub(crate) fn session_cookie(&self) -> Result<Option<http::HeaderValue>> {
-        match (self.session.get(), &self.app.sessions.key) {
-            (Some(session), Some(key)) => self.app.sessions.set_cookie(key, session),
+        match (self.session.get(), &self.context.sessions.key) {
+            (Some(session), Some(key)) => self.context.sessions.set_cookie(key, session),
             _ => Ok(None),
         }
     }
@@ -477,7 +485,7 @@ impl Request {
     /// }
     /// ```
     pub async fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        if !has_content_type(self.headers(), "application/json", true) {
+        if !has_json_type(self.headers()) {
             return Err(unsupported_media_type("application/json"));
         }
         let bytes = self.body.bytes(&self.head.headers).await?;
@@ -489,7 +497,7 @@ impl Request {
     /// `422 Unprocessable Entity` saying which.
     pub async fn form<T: DeserializeOwned>(&self) -> Result<T> {
         const FORM: &str = "application/x-www-form-urlencoded";
-        if !has_content_type(self.headers(), FORM, false) {
+        if !has_content_type(self.headers(), FORM) {
             return Err(unsupported_media_type(FORM));
         }
         let bytes = self.body.bytes(&self.head.headers).await?;

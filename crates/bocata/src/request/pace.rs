@@ -18,19 +18,10 @@ use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use tokio::time::Instant;
 
-use super::body::BodyError;
+use super::error::BodyError;
+use crate::context::BodyDeadlines;
 use crate::error::BoxError;
 use crate::timer::Timer;
-
-/// The time limits of a request body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct BodyDeadlines {
-    /// For a body read whole: how long it may take. For a streamed one: the longest
-    /// wait for its next piece, and the time it gets before `min_rate` counts.
-    pub(crate) timeout: Option<Duration>,
-    /// For a streamed body: the pace, in bytes a second, that buys it more time.
-    pub(crate) min_rate: Option<u64>,
-}
 
 /// `inner`, failing with a [`BodyError`] once the client keeps the view waiting past
 /// `deadlines`.

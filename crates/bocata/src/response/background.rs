@@ -2,17 +2,15 @@
 //! (Falcon's `resp.schedule`).
 
 use std::fmt::Display;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum_core::body::Body;
 use bytes::Bytes;
-use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use http_body::{Frame, SizeHint};
 
-use crate::error::PanicMessage;
+use crate::error::catch_panic;
 
 /// What a background task may return: nothing, or a `Result` whose error is logged.
 pub trait TaskOutput: Send + 'static {
@@ -39,12 +37,12 @@ where
     F::Output: TaskOutput,
 {
     Box::pin(async move {
-        match AssertUnwindSafe(future).catch_unwind().await {
+        match catch_panic(future).await {
             Ok(output) => output.report(),
             Err(panic) => tracing::error!(
                 target: "bocata::background",
                 "a background task panicked: {}",
-                PanicMessage::from_payload(&*panic).0
+                panic.0
             ),
         }
     })

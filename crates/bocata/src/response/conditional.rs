@@ -5,6 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, Method, header};
 
+use crate::headers;
+
 /// What identifies the current representation.
 #[derive(Debug)]
 pub(crate) struct Validators {
@@ -50,7 +52,7 @@ pub(crate) enum Precondition {
 pub(crate) fn evaluate(method: &Method, headers: &HeaderMap, current: &Validators) -> Precondition {
     let safe = method == Method::GET || method == Method::HEAD;
     // Step 1 and 2: If-Match, or else If-Unmodified-Since.
-    if let Some(if_match) = header_str(headers, header::IF_MATCH) {
+    if let Some(if_match) = headers::text(headers, header::IF_MATCH) {
         if !matches_any(if_match, current, Comparison::Strong) {
             return Precondition::Failed;
         }
@@ -63,7 +65,7 @@ pub(crate) fn evaluate(method: &Method, headers: &HeaderMap, current: &Validator
         }
     }
     // Step 3 and 4: If-None-Match, or else If-Modified-Since (GET and HEAD only).
-    if let Some(if_none_match) = header_str(headers, header::IF_NONE_MATCH) {
+    if let Some(if_none_match) = headers::text(headers, header::IF_NONE_MATCH) {
         if matches_any(if_none_match, current, Comparison::Weak) {
             return if safe {
                 Precondition::NotModified
@@ -87,7 +89,7 @@ pub(crate) fn evaluate(method: &Method, headers: &HeaderMap, current: &Validator
 /// current representation by its strong tag or its exact modification date. A weak or
 /// malformed validator never does, and the whole representation is sent instead.
 pub(crate) fn if_range_allows(headers: &HeaderMap, current: &Validators) -> bool {
-    let Some(value) = header_str(headers, header::IF_RANGE) else {
+    let Some(value) = headers::text(headers, header::IF_RANGE) else {
         return true;
     };
     let value = value.trim();
@@ -140,13 +142,9 @@ impl<'a> Iterator for EntityTags<'a> {
     }
 }
 
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
 /// A header's HTTP date; an invalid date is ignored, as RFC 9110 §13.1.3 asks.
 fn header_date(headers: &HeaderMap, name: header::HeaderName) -> Option<SystemTime> {
-    header_str(headers, name).and_then(|v| httpdate::parse_http_date(v.trim()).ok())
+    headers::text(headers, name).and_then(|v| httpdate::parse_http_date(v.trim()).ok())
 }
 
 #[cfg(test)]

@@ -18,15 +18,6 @@ use super::stream::ChunkStream;
 use crate::error::BoxError;
 use crate::timer::Timer;
 
-/// The limits on one response body. `None` (or zero) disables a limit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct StreamTimeouts {
-    /// How long the client may take to accept each chunk.
-    pub(crate) chunk: Option<Duration>,
-    /// How long the whole body may take.
-    pub(crate) complete: Option<Duration>,
-}
-
 /// Which limit a body ran out of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum Expired {

@@ -7,18 +7,22 @@ use std::hash::BuildHasher;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, ready};
 
+use axum_core::body::Body;
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http_body::{Frame, SizeHint};
 
 use super::conditional::{self, Precondition, Validators};
 use super::range::{self, RangeOutcome};
 use super::stream::ChunkStream;
-use crate::Error;
 use crate::error::BoxError;
+use crate::{Error, headers};
 
 /// How much of a file is read at a time. A response never holds more of a file than
 /// this in memory, whatever the file's size.
@@ -94,7 +98,7 @@ impl OpenFile {
         request_headers: &HeaderMap,
         status: StatusCode,
         headers: &mut HeaderMap,
-    ) -> Result<(StatusCode, Option<ChunkStream>), Error> {
+    ) -> Result<(StatusCode, Option<FileChunks>), Error> {
         headers.insert(header::ACCEPT_RANGES, BYTES);
         headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
         if let Ok(etag) = HeaderValue::try_from(&self.validators.etag) {
@@ -130,10 +134,15 @@ impl OpenFile {
                 (StatusCode::PARTIAL_CONTENT, segments)
             }
         };
-        let body_len: u64 = segments.iter().map(Segment::len).sum();
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body_len));
+        let len: u64 = segments.iter().map(Segment::len).sum();
         let chunks = read_segments(self.file, segments, self.path).map_err(BoxError::from);
-        Ok((status, Some(Box::pin(chunks))))
+        Ok((
+            status,
+            Some(FileChunks {
+                chunks: Box::pin(chunks),
+                len,
+            }),
+        ))
     }
 
     /// Weighs preconditions (RFC 9110 §13.2.2), then `Range` and `If-Range` (§14.2,
@@ -146,10 +155,7 @@ impl OpenFile {
             }
             Precondition::Proceed => {}
         }
-        let Some(range) = request_headers
-            .get(header::RANGE)
-            .and_then(|v| v.to_str().ok())
-        else {
+        let Some(range) = headers::text(request_headers, header::RANGE) else {
             return Ok(FileOutcome::Full);
         };
         if method != Method::GET || !conditional::if_range_allows(request_headers, &self.validators)
@@ -185,17 +191,6 @@ fn open_error(path: &Path, err: &io::Error) -> Error {
     }
 }
 
-/// The `Content-Type` for `path`, guessed from its extension; text types are UTF-8.
-pub(crate) fn guess_type(path: &Path) -> HeaderValue {
-    let mime = mime_guess::from_path(path).first_or_octet_stream();
-    let value = if mime.type_() == mime_guess::mime::TEXT && mime.get_param("charset").is_none() {
-        format!("{mime}; charset=utf-8")
-    } else {
-        mime.to_string()
-    };
-    HeaderValue::try_from(value).unwrap_or(HeaderValue::from_static("application/octet-stream"))
-}
-
 fn content_range(range: &Range<u64>, len: u64) -> HeaderValue {
     HeaderValue::try_from(format!("bytes {}-{}/{len}", range.start, range.end - 1))
         .unwrap_or(HeaderValue::from_static("bytes */0"))
@@ -206,6 +201,61 @@ fn boundary() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("bocata-{:016x}", RandomState::new().hash_one(n))
+}
+
+/// What a file response sends: its chunks, and how many bytes they come to.
+pub(crate) struct FileChunks {
+    pub(crate) chunks: ChunkStream,
+    pub(crate) len: u64,
+}
+
+impl FileChunks {
+    /// The chunks as a body of exact size, so the server writes `Content-Length` (and
+    /// HEAD shows it) as for any body of known size. One that ends short of it, or runs
+    /// past it, ends in an error: never a short body that looks whole.
+    pub(crate) fn into_body(self) -> Body {
+        Body::new(Measured {
+            chunks: self.chunks,
+            remaining: self.len,
+        })
+    }
+}
+
+struct Measured {
+    chunks: ChunkStream,
+    remaining: u64,
+}
+
+impl http_body::Body for Measured {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let next = ready!(self.chunks.as_mut().poll_next(cx));
+        Poll::Ready(match next {
+            Some(Ok(chunk)) => match self.remaining.checked_sub(chunk.len() as u64) {
+                Some(remaining) => {
+                    self.remaining = remaining;
+                    Some(Ok(Frame::data(chunk)))
+                }
+                None => Some(Err("a file response ran past its length".into())),
+            },
+            Some(Err(e)) => Some(Err(e)),
+            None if self.remaining > 0 => Some(Err("a file response ended short".into())),
+            None => None,
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
 }
 
 /// A piece of the body: fixed bytes (multipart headers) or a range of the file.
@@ -305,23 +355,6 @@ async fn read_chunk(file: Arc<fs::File>, offset: u64, len: usize) -> io::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn types_from_extensions() {
-        let cases = [
-            ("a.html", "text/html; charset=utf-8"),
-            ("a.css", "text/css; charset=utf-8"),
-            ("a.txt", "text/plain; charset=utf-8"),
-            ("a.json", "application/json"),
-            ("a.png", "image/png"),
-            ("a.mp4", "video/mp4"),
-            ("a.unknown-ext", "application/octet-stream"),
-            ("no-extension", "application/octet-stream"),
-        ];
-        for (name, expected) in cases {
-            assert_eq!(guess_type(Path::new(name)), expected, "{name}");
-        }
-    }
 
     #[test]
     fn multipart_layout() {

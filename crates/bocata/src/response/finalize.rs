@@ -3,17 +3,17 @@
 use axum_core::body::Body;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, header};
 
 use super::background::AfterSent;
-use super::deadline::{self, StreamTimeouts};
+use super::deadline;
 use super::disposition::content_disposition;
-use super::file::{OpenFile, guess_type};
+use super::file::{FileChunks, OpenFile};
 use super::stream::{self, ChunkStream};
 use super::{Content, Res, ResError, sse};
 use crate::Error;
-use crate::app::Shared;
-use crate::server::Connection;
+use crate::context::{AppContext, ConnectionContext, StreamTimeouts};
+use crate::headers::guess_type;
 #[cfg(feature = "templates")]
 use crate::template::{self, TemplateError};
 
@@ -28,18 +28,15 @@ pub(crate) struct Finalize<'a> {
     /// The request's headers, for conditional and range requests.
     pub(crate) headers: &'a HeaderMap,
     /// The app: its limits for streamed bodies, its templates, its debug mode.
-    pub(crate) app: &'a Shared,
+    pub(crate) app: &'a AppContext,
     /// The connection, when there is one (not in the TestClient).
-    pub(crate) connection: Option<&'a Connection>,
+    pub(crate) connection: Option<&'a ConnectionContext>,
 }
 
 impl Res {
-    /// The hyper response for this `Res`.
-    ///
-    /// Fixed bodies have an exact size (HEAD responses get `Content-Length`); 1xx, 204
-    /// and 304 responses get neither a body nor `Content-Type`; an explicit
-    /// `Content-Type` is kept over the implied one. A streamed body is never polled for
-    /// HEAD or for a status without a body.
+    /// The hyper response for this `Res`: an explicit `Content-Type` is kept over the
+    /// implied one, and a file's body has its exact size. What HEAD and a status
+    /// without a body do to it is [`settle`](super::settle)'s.
     ///
     /// Opening a file is the only wait; [`finalize`](Self::finalize) does the rest
     /// without one.
@@ -76,7 +73,6 @@ impl Res {
             background,
             ..
         } = self;
-        let no_body = has_no_body(status);
         let overridden = stream.chunk_timeout.is_some() || stream.complete_timeout.is_some();
         let limits = StreamTimeouts {
             chunk: stream.chunk_timeout.unwrap_or(cx.app.stream_timeouts.chunk),
@@ -87,9 +83,6 @@ impl Res {
         let streamed = |headers: &mut HeaderMap, chunks: ChunkStream, endless: bool| {
             if let Some(implied) = implied_type.clone() {
                 headers.entry(header::CONTENT_TYPE).or_insert(implied);
-            }
-            if no_body || cx.method == Method::HEAD {
-                return Body::empty();
             }
             let chunks = stream::catch_panics(chunks);
             // A graceful shutdown ends an endless stream cleanly, so its client
@@ -106,12 +99,12 @@ impl Res {
             }))
         };
         let body = match content {
-            Content::Empty => fixed(&mut headers, Bytes::new(), implied_type, cx.method),
-            Content::Bytes(bytes) => fixed(&mut headers, bytes, implied_type, cx.method),
+            Content::Empty => fixed(&mut headers, Bytes::new(), implied_type),
+            Content::Bytes(bytes) => fixed(&mut headers, bytes, implied_type),
             Content::Json(value) => {
                 let json =
                     serde_json::to_vec(&value).map_err(|e| Error::internal(ResError::Json(e)))?;
-                fixed(&mut headers, json.into(), implied_type, cx.method)
+                fixed(&mut headers, json.into(), implied_type)
             }
             Content::File(path) => {
                 let file = file.ok_or_else(|| Error::internal("a file response was not opened"))?;
@@ -127,8 +120,9 @@ impl Res {
                 let (file_status, chunks) =
                     file.respond(cx.method, cx.headers, status, &mut headers)?;
                 status = file_status;
-                chunks.map_or_else(Body::empty, |chunks| {
-                    Body::from_stream(deadline::limit(chunks, limits.complete))
+                chunks.map_or_else(Body::empty, |file| {
+                    let chunks = deadline::limit(file.chunks, limits.complete);
+                    FileChunks { chunks, ..file }.into_body()
                 })
             }
             #[cfg(feature = "templates")]
@@ -136,9 +130,9 @@ impl Res {
                 let Some(templates) = &cx.app.templates else {
                     return Err(Error::internal(TemplateError::NotConfigured(name)));
                 };
-                let html = templates.render(&cx.app.routes, &name, &context, cx.app.debug)?;
+                let html = templates.render(&cx.app.paths, &name, &context, cx.app.debug)?;
                 let implied = Some(template::content_type(&name));
-                fixed(&mut headers, html.into(), implied, cx.method)
+                fixed(&mut headers, html.into(), implied)
             }
             Content::Stream(chunks) => streamed(&mut headers, chunks, false),
             Content::Events(events) => {
@@ -151,13 +145,6 @@ impl Res {
                 streamed(&mut headers, events, true)
             }
         };
-        let body = if has_no_body(status) {
-            headers.remove(header::CONTENT_TYPE);
-            headers.remove(header::CONTENT_LENGTH);
-            Body::empty()
-        } else {
-            body
-        };
         let mut response = Response::new(AfterSent::wrap(body, background));
         *response.status_mut() = status;
         *response.headers_mut() = headers;
@@ -169,47 +156,10 @@ impl Res {
     }
 }
 
-/// Whether responses with `status` carry no body (RFC 9110 §6.4.1).
-fn has_no_body(status: StatusCode) -> bool {
-    status.is_informational()
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-}
-
 /// A body of known bytes, with the implied `Content-Type` unless one was set.
-///
-/// `Content-Length` is left to the server, which writes it from the body's exact size
-/// without building a header value, so one the view set is dropped: it could only
-/// disagree with the body. A HEAD response's body is dropped before it reaches the
-/// server, so it is given the header here.
-fn fixed(
-    headers: &mut HeaderMap,
-    bytes: Bytes,
-    implied_type: Option<HeaderValue>,
-    method: &Method,
-) -> Body {
+fn fixed(headers: &mut HeaderMap, bytes: Bytes, implied_type: Option<HeaderValue>) -> Body {
     if let Some(implied) = implied_type {
         headers.entry(header::CONTENT_TYPE).or_insert(implied);
     }
-    if method == Method::HEAD {
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    } else {
-        headers.remove(header::CONTENT_LENGTH);
-    }
     Body::from(bytes)
-}
-
-/// Gives `response` the `Content-Length` a server would write for it: its body's exact
-/// size, when it has one and its status allows a body. For responses that do not go
-/// through a server (the [`TestClient`](crate::testing::TestClient)); not for HEAD,
-/// whose body is already gone.
-pub(crate) fn declare_length(response: &mut Response<Body>) {
-    if has_no_body(response.status()) || response.headers().contains_key(header::CONTENT_LENGTH) {
-        return;
-    }
-    if let Some(len) = http_body::Body::size_hint(response.body()).exact() {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    }
 }

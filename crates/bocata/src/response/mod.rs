@@ -45,6 +45,7 @@ mod disposition;
 mod file;
 mod finalize;
 mod range;
+mod settle;
 mod sse;
 mod stream;
 
@@ -59,10 +60,10 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use serde::Serialize;
 
 pub use self::background::TaskOutput;
-pub(crate) use self::deadline::{Expired, StreamTimeouts};
+pub(crate) use self::deadline::Expired;
 use self::disposition::{Disposition, content_disposition};
-pub(crate) use self::file::guess_type;
-pub(crate) use self::finalize::{Finalize, declare_length};
+pub(crate) use self::finalize::Finalize;
+pub(crate) use self::settle::{declare_length, settle};
 pub use self::sse::{Event, IntoEvent};
 use self::stream::ChunkStream;
 pub use self::stream::{Chunk, Disconnected, StreamWriter};

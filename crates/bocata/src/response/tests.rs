@@ -4,13 +4,13 @@ use http_body_util::BodyExt;
 
 use super::*;
 use crate::Error;
-use crate::app::Shared;
+use crate::context::AppContext;
 
 /// A change a test makes to a `Res`.
 type Setter = fn(&mut Res);
 
 /// A GET with no headers, for a default app, with no connection.
-fn context(app: &Shared) -> Finalize<'_> {
+fn context(app: &AppContext) -> Finalize<'_> {
     Finalize {
         method: &Method::GET,
         headers: &NO_HEADERS,
@@ -29,11 +29,13 @@ struct Finished {
     body: Bytes,
 }
 
+/// What a client gets for `res`: finalized, then settled as every response is.
 async fn finish(res: Res) -> Finished {
-    let response = res
-        .into_response(&context(&Shared::default()))
+    let mut response = res
+        .into_response(&context(&AppContext::default()))
         .await
         .expect("a valid response");
+    settle(&mut response, false);
     let (parts, body) = response.into_parts();
     Finished {
         status: parts.status,
@@ -52,7 +54,7 @@ async fn build(f: impl FnOnce(&mut Res)) -> Finished {
 async fn failure(f: impl FnOnce(&mut Res)) -> Error {
     let mut res = Res::new();
     f(&mut res);
-    res.into_response(&context(&Shared::default()))
+    res.into_response(&context(&AppContext::default()))
         .await
         .expect_err("the setter should fail")
 }

@@ -8,15 +8,15 @@
 //! `308 Permanent Redirect` (which keeps the method and body), so links written either
 //! way keep working.
 
+pub(crate) mod paths;
 mod reverse;
 
-use std::any::TypeId;
-use std::fmt::Display;
 use std::sync::Arc;
 
 use http::HeaderValue;
 use smallvec::SmallVec;
 
+use self::paths::{Paths, ViewId};
 use crate::hooks::Hooks;
 use crate::service::HttpService;
 use crate::view::{ErasedView, Methods};
@@ -58,20 +58,16 @@ pub(crate) enum Target {
     },
 }
 
-/// One registered route.
+/// One registered route, as the router dispatches to it (what a request sees of it is
+/// in [`Paths`]).
 #[derive(Clone)]
 pub(crate) struct Endpoint {
-    pub(crate) pattern: Box<str>,
     pub(crate) target: Target,
     pub(crate) methods: Methods,
     /// The `Allow` header value, computed once.
     pub(crate) allow: HeaderValue,
-    /// Parameter names in the order they appear in the pattern.
-    param_names: Box<[Box<str>]>,
     /// The hooks of the routers the route was mounted through.
     pub(crate) hooks: Hooks,
-    /// The view's own body limit, if it has one.
-    pub(crate) body_limit: Option<usize>,
 }
 
 /// The byte ranges of a matched path's parameter values, in pattern order.
@@ -94,8 +90,11 @@ pub(crate) struct Routes {
 }
 
 impl Routes {
+    /// Adds a route to `target` at `pattern`, and what requests know of it to `paths`,
+    /// at the same index.
     pub(crate) fn insert(
         &mut self,
+        paths: &mut Paths,
         pattern: &str,
         target: Target,
         hooks: Hooks,
@@ -116,18 +115,22 @@ impl Routes {
                     reason: other.to_string(),
                 },
             })?;
-        let (methods, body_limit) = match &target {
-            Target::View(view) => (view.methods(), view.body_limit()),
-            Target::Service { .. } => (Methods::EMPTY, None),
+        let (methods, view, body_limit) = match &target {
+            Target::View(view) => {
+                let id = ViewId {
+                    type_id: view.view_type(),
+                    name: view.name(),
+                };
+                (view.methods(), Some(id), view.body_limit())
+            }
+            Target::Service { .. } => (Methods::EMPTY, None, None),
         };
+        paths.push(pattern, view, body_limit);
         self.endpoints.push(Endpoint {
-            pattern: pattern.into(),
             allow: methods.allow_header(),
             methods,
             target,
-            param_names: param_names(pattern),
             hooks,
-            body_limit,
         });
         Ok(())
     }
@@ -172,75 +175,6 @@ impl Routes {
     }
 }
 
-/// Which view a URL is wanted for.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum ViewKey<'a> {
-    Type(TypeId, &'static str),
-    Name(&'a str),
-}
-
-impl Routes {
-    /// The path of the first route serving the view `key` names, with `params`.
-    pub(crate) fn url_for(
-        &self,
-        key: ViewKey<'_>,
-        params: &[(&str, &dyn Display)],
-    ) -> Result<String, crate::Error> {
-        let found = self.endpoints.iter().find(|e| match (&e.target, key) {
-            (Target::View(view), ViewKey::Type(id, _)) => view.view_type() == id,
-            (Target::View(view), ViewKey::Name(name)) => view.name() == name,
-            (Target::Service { .. }, _) => false,
-        });
-        let Some(endpoint) = found else {
-            let wanted = match key {
-                ViewKey::Type(_, name) | ViewKey::Name(name) => name,
-            };
-            return Err(crate::Error::internal(format!(
-                "url_for: no route serves view `{wanted}`"
-            )));
-        };
-        reverse::build(&endpoint.pattern, params)
-            .map_err(|e| crate::Error::internal(format!("url_for: {e}")))
-    }
-}
-
-impl std::fmt::Debug for Routes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.endpoints.iter().map(|e| &e.pattern))
-            .finish()
-    }
-}
-
-impl Endpoint {
-    /// The position of parameter `name` in this route's pattern.
-    pub(crate) fn param_position(&self, name: &str) -> Option<usize> {
-        self.param_names.iter().position(|n| &**n == name)
-    }
-}
-
-pub(crate) use reverse::short_type_name;
-
-/// The names of a pattern's `{name}` and `{*name}` parameters, in order. `{{` and `}}`
-/// are matchit's escapes for literal braces.
-fn param_names(pattern: &str) -> Box<[Box<str>]> {
-    let mut names = Vec::new();
-    let mut rest = pattern;
-    while let Some(open) = rest.find('{') {
-        if rest[open + 1..].starts_with('{') {
-            rest = &rest[open + 2..];
-            continue;
-        }
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        let name = &rest[open + 1..open + close];
-        names.push(name.trim_start_matches('*').into());
-        rest = &rest[open + close + 1..];
-    }
-    names.into_boxed_slice()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,44 +184,32 @@ mod tests {
         Ok(())
     }
 
-    fn routes(patterns: &[&str]) -> Routes {
-        let mut routes = Routes::default();
+    fn routes(patterns: &[&str]) -> (Routes, Paths) {
+        let (mut routes, mut paths) = (Routes::default(), Paths::default());
         for p in patterns {
+            let view = Target::View(Arc::new(crate::get(noop)));
             routes
-                .insert(
-                    p,
-                    Target::View(Arc::new(crate::get(noop))),
-                    Hooks::default(),
-                )
+                .insert(&mut paths, p, view, Hooks::default())
                 .unwrap();
         }
-        routes
-    }
-
-    #[test]
-    fn param_names_follow_the_pattern() {
-        assert_eq!(
-            &*param_names("/a/{x}/b/{y}/{*rest}"),
-            &["x".into(), "y".into(), "rest".into()] as &[Box<str>]
-        );
-        assert!(param_names("/{{literal}}").is_empty());
+        (routes, paths)
     }
 
     #[test]
     fn parameters_are_ranges_of_the_path() {
-        let routes = routes(&["/users/{id}/posts/{post}"]);
+        let (routes, paths) = routes(&["/users/{id}/posts/{post}"]);
         let path = "/users/42/posts/hello%20world";
         let Lookup::Found(index, ranges) = routes.lookup(path) else {
             panic!("no match");
         };
-        assert_eq!(&*routes.endpoint(index).pattern, "/users/{id}/posts/{post}");
+        assert_eq!(paths.route(index).pattern(), "/users/{id}/posts/{post}");
         let values: Vec<&str> = ranges.iter().map(|&(s, e)| &path[s..e]).collect();
         assert_eq!(values, ["42", "hello%20world"]);
     }
 
     #[test]
     fn trailing_slash_redirects_to_the_registered_spelling() {
-        let routes = routes(&["/users", "/posts/"]);
+        let (routes, _) = routes(&["/users", "/posts/"]);
         assert!(matches!(routes.lookup("/users/"), Lookup::RedirectTo(p) if p == "/users"));
         assert!(matches!(routes.lookup("/posts"), Lookup::RedirectTo(p) if p == "/posts/"));
         assert!(matches!(routes.lookup("/nothing/"), Lookup::NotFound));
@@ -296,30 +218,23 @@ mod tests {
 
     #[test]
     fn never_redirects_to_another_host() {
-        let routes = routes(&["/{a}/{b}"]);
+        let (routes, _) = routes(&["/{a}/{b}"]);
         assert!(matches!(routes.lookup("//evil.example/"), Lookup::NotFound));
     }
 
     #[test]
     fn conflicts_and_bad_patterns_are_errors() {
-        let mut routes = routes(&["/users/{id}"]);
+        let (mut routes, mut paths) = routes(&["/users/{id}"]);
         let view = || Target::View(Arc::new(crate::get(noop)));
-        let err = routes
-            .insert("/users/{name}", view(), Hooks::default())
-            .unwrap_err();
+        let mut insert = |pattern| routes.insert(&mut paths, pattern, view(), Hooks::default());
+        let err = insert("/users/{name}").unwrap_err();
         assert!(matches!(err, RouteError::Conflict { .. }), "{err}");
         assert!(err.to_string().contains("/users/{id}"), "{err}");
-        let err = routes
-            .insert("/users/{id}", view(), Hooks::default())
-            .unwrap_err();
+        let err = insert("/users/{id}").unwrap_err();
         assert!(matches!(err, RouteError::Conflict { .. }), "{err}");
-        let err = routes
-            .insert("no-slash", view(), Hooks::default())
-            .unwrap_err();
+        let err = insert("no-slash").unwrap_err();
         assert!(matches!(err, RouteError::NoLeadingSlash(_)), "{err}");
-        let err = routes
-            .insert("/files/{*rest}/more", view(), Hooks::default())
-            .unwrap_err();
+        let err = insert("/files/{*rest}/more").unwrap_err();
         assert!(matches!(err, RouteError::Invalid { .. }), "{err}");
     }
 }

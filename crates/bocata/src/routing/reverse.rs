@@ -84,13 +84,6 @@ pub(crate) fn build(
     Ok(path)
 }
 
-/// A type's name without its module path or generic arguments: `app::views::Greeter<T>`
-/// is `Greeter`.
-pub(crate) fn short_type_name(full: &'static str) -> &'static str {
-    let base = full.split('<').next().unwrap_or(full);
-    base.rsplit("::").next().unwrap_or(base)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,12 +130,5 @@ mod tests {
             err.to_string(),
             "route `/users/{id}` has no parameter `page`"
         );
-    }
-
-    #[test]
-    fn short_names() {
-        assert_eq!(short_type_name("app::views::Greeter"), "Greeter");
-        assert_eq!(short_type_name("app::Echo<alloc::vec::Vec<u8>>"), "Echo");
-        assert_eq!(short_type_name("Plain"), "Plain");
     }
 }

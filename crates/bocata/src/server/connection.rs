@@ -7,7 +7,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,8 +24,6 @@ use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
-#[cfg(feature = "websocket")]
-use tokio_util::task::TaskTracker;
 
 use super::exchange::Exchange;
 use super::idle::{self, Activity};
@@ -34,27 +31,15 @@ use super::io::Watched;
 use super::slots::{Slot, Slots};
 use super::streams::{self, Sent, Streams};
 use crate::App;
+use crate::context::{ConnectionContext, StreamTimeouts};
 use crate::error::BoxError;
 use crate::request::RequestBody;
-use crate::response::StreamTimeouts;
 
-/// What a request knows of the connection it came on.
-#[derive(Debug)]
-pub(crate) struct Connection {
-    /// The client's address.
-    pub(crate) peer: SocketAddr,
-    /// Cancelled when a graceful shutdown starts: server-sent event streams end, and
-    /// open WebSockets close with 1001.
-    pub(crate) draining: CancellationToken,
-    /// The server's WebSocket tasks, which a shutdown waits for.
-    #[cfg(feature = "websocket")]
-    pub(crate) tasks: TaskTracker,
-    /// The limits of the response being sent (HTTP/1) or of an HTTP/2 connection's
-    /// socket as a whole.
-    pub(super) exchange: Arc<Exchange>,
-    /// The connection's place under the server's limits, held as long as anything of
-    /// it is: its requests, and the socket after a WebSocket upgrade.
-    pub(super) _slot: Slot,
+/// What the server hands each connection it serves.
+pub(super) struct Serving {
+    pub(super) app: App,
+    pub(super) protocols: Arc<Protocols>,
+    pub(super) slots: Arc<Slots>,
 }
 
 /// The server's HTTP settings, shared by its connections.
@@ -72,21 +57,21 @@ pub(crate) struct Protocols {
     pub(crate) max_header_size: usize,
 }
 
-/// Serves `stream` on a task of its own, watched by a task in `connections`: the
-/// connection is closed when it is idle too long, when `slots` closes it to make room,
-/// and when `connections` is shut down; when `info.draining` is cancelled it finishes
-/// the requests in flight and closes.
-pub(crate) fn spawn(
+/// Serves `stream`, which holds `slot`, on a task of its own, watched by a task in
+/// `connections`: the connection is closed when it is idle too long, when the server's
+/// slots close it to make room, and when `connections` is shut down; when
+/// `info.draining` is cancelled it finishes the requests in flight and closes.
+pub(super) fn spawn(
     connections: &mut JoinSet<()>,
     stream: TcpStream,
-    app: App,
-    info: Arc<Connection>,
-    protocols: Arc<Protocols>,
-    slots: &Arc<Slots>,
+    slot: Slot,
+    info: Arc<ConnectionContext>,
+    server: &Serving,
 ) {
+    let (app, protocols) = (server.app.clone(), Arc::clone(&server.protocols));
     let activity = Activity::new();
     let close = CancellationToken::new();
-    let candidate = slots.serving(Arc::clone(&activity), close.clone());
+    let candidate = server.slots.serving(Arc::clone(&activity), close.clone());
     let watched = Arc::clone(&activity);
     let idle = idle::idle(
         Arc::clone(&activity),
@@ -95,15 +80,18 @@ pub(crate) fn spawn(
     );
     let drain = Arc::new(DrainSignal::default());
     let (peer, draining) = (info.peer, info.draining.clone());
-    let io = Arc::clone(&info.exchange);
+    // The limits of the response being sent on an HTTP/1 connection, or of an HTTP/2
+    // connection's socket as a whole.
+    let exchange = Exchange::new(app.shared.context.stream_timeouts);
     let max_header_size = protocols.max_header_size;
     let signal = Arc::clone(&drain);
     let serve = async move {
         let http1 = speaks_http1(&stream).await;
-        let io = TokioIo::new(Watched::new(stream, io));
+        let io = TokioIo::new(Watched::new(stream, Arc::clone(&exchange), slot));
         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
             let app = app.clone();
             let info = Arc::clone(&info);
+            let exchange = Arc::clone(&exchange);
             let in_flight = activity.begin();
             async move {
                 // Only an HTTP/2 request runs in a stream's task; an HTTP/1 connection
@@ -112,14 +100,10 @@ pub(crate) fn spawn(
                 let mut response = if stream.is_none() && head_size(&request) > max_header_size {
                     head_too_large(max_header_size)
                 } else {
-                    let connection = Some(Arc::clone(&info));
-                    app.handle(request.map(RequestBody::Wire), connection).await
+                    app.handle(request.map(RequestBody::Wire), Some(info)).await
                 };
-                let limits = limits(&mut response, app.shared.stream_timeouts);
-                stream
-                    .as_ref()
-                    .unwrap_or(&info.exchange)
-                    .begin_response(limits);
+                let limits = limits(&mut response, app.shared.context.stream_timeouts);
+                stream.as_ref().unwrap_or(&exchange).begin_response(limits);
                 Ok::<_, Infallible>(response.map(|body| Sent::new(body, in_flight, stream)))
             }
         });

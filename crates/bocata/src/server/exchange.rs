@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::response::{Expired, StreamTimeouts};
+use crate::context::StreamTimeouts;
+use crate::response::Expired;
 
 /// The limits of the response being sent on one HTTP/1 connection or one HTTP/2 stream,
 /// and (for a stream) since when it has been waiting on the client.

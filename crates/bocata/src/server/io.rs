@@ -17,23 +17,27 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
 use super::exchange::Exchange;
+use super::slots::Slot;
 use crate::timer::Timer;
 
-/// `io`, whose writes must make progress within the limits of `exchange`.
+/// `io`, whose writes must make progress within the limits of `exchange`, holding the
+/// connection's `slot` for as long as it is open (after a WebSocket upgrade too).
 #[derive(Debug)]
 pub(super) struct Watched<IO> {
     io: IO,
     exchange: Arc<Exchange>,
+    _slot: Slot,
     /// Since when the socket has refused to take more.
     blocked: Option<Instant>,
     timer: Timer,
 }
 
 impl<IO> Watched<IO> {
-    pub(super) fn new(io: IO, exchange: Arc<Exchange>) -> Self {
+    pub(super) fn new(io: IO, exchange: Arc<Exchange>, slot: Slot) -> Self {
         Self {
             io,
             exchange,
+            _slot: slot,
             blocked: None,
             timer: Timer::default(),
         }
@@ -115,7 +119,7 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     use super::*;
-    use crate::response::StreamTimeouts;
+    use crate::context::StreamTimeouts;
 
     fn exchange(chunk: u64) -> Arc<Exchange> {
         Exchange::new(StreamTimeouts {
@@ -127,7 +131,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_peer_that_never_reads_fails_the_write_after_the_chunk_timeout() {
         let (ours, _theirs) = tokio::io::duplex(16);
-        let mut watched = Watched::new(ours, exchange(5));
+        let mut watched = Watched::new(ours, exchange(5), Slot::alone());
         let started = Instant::now();
         let err = watched
             .write_all(&[0; 1024])
@@ -141,7 +145,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_peer_that_keeps_reading_is_never_cut() {
         let (ours, mut theirs) = tokio::io::duplex(16);
-        let mut watched = Watched::new(ours, exchange(5));
+        let mut watched = Watched::new(ours, exchange(5), Slot::alone());
         let reader = tokio::spawn(async move {
             let mut total = 0;
             let mut buf = [0; 8];

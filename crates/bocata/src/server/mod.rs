@@ -23,12 +23,11 @@ use tokio_util::sync::CancellationToken;
 #[cfg(feature = "websocket")]
 use tokio_util::task::TaskTracker;
 
-pub(crate) use self::connection::Connection;
-use self::connection::Protocols;
-use self::exchange::Exchange;
+use self::connection::{Protocols, Serving};
 use self::slots::{Admission, Slots};
 use self::streams::Streams;
 use crate::App;
+use crate::context::ConnectionContext;
 
 /// How long WebSockets get to finish closing once the requests are done.
 #[cfg(feature = "websocket")]
@@ -287,17 +286,22 @@ impl Server {
 
         let draining = CancellationToken::new();
         let grace_over = CancellationToken::new();
-        let protocols = Arc::new(protocols(
+        let protocols = protocols(
             &self.limits,
             Streams {
-                limits: self.app.shared.stream_timeouts,
+                limits: self.app.shared.context.stream_timeouts,
                 grace_over: grace_over.clone(),
             },
-        ));
-        let slots = Slots::new(
-            self.limits.max_connections,
-            self.limits.max_connections_per_address,
         );
+        let serving = Serving {
+            app: self.app,
+            protocols: Arc::new(protocols),
+            slots: Slots::new(
+                self.limits.max_connections,
+                self.limits.max_connections_per_address,
+            ),
+        };
+        let slots = &serving.slots;
         let mut connections = JoinSet::new();
         #[cfg(feature = "websocket")]
         let tasks = TaskTracker::new();
@@ -343,16 +347,13 @@ impl Server {
             stream.set_nodelay(true).ok();
             // Shared by the connection's requests: cloning it is one atomic increment,
             // where its tokens would each take a lock.
-            let info = Arc::new(Connection {
+            let info = Arc::new(ConnectionContext {
                 peer,
                 draining: draining.clone(),
                 #[cfg(feature = "websocket")]
                 tasks: tasks.clone(),
-                exchange: Exchange::new(self.app.shared.stream_timeouts),
-                _slot: slot,
             });
-            let (app, protocols) = (self.app.clone(), Arc::clone(&protocols));
-            connection::spawn(&mut connections, stream, app, info, protocols, &slots);
+            connection::spawn(&mut connections, stream, slot, info, &serving);
         }
 
         drop(listener);
@@ -435,6 +436,27 @@ fn out_of_resources(error: &std::io::Error) -> bool {
             | std::io::ErrorKind::Interrupted
             | std::io::ErrorKind::WouldBlock
     )
+}
+
+impl App {
+    /// Serves the app on `addr` over HTTP/1.1 and HTTP/2 until Ctrl-C or SIGTERM, then
+    /// shuts down gracefully. See [`Server`] for the settings.
+    ///
+    /// # Errors
+    ///
+    /// When `addr` cannot be bound (in use, not permitted, not resolvable).
+    pub async fn run(self, addr: impl ToSocketAddrs) -> std::io::Result<()> {
+        Server::new(self).run(addr).await
+    }
+
+    /// Serves the app on an already bound listener (for example one bound to port 0).
+    ///
+    /// # Errors
+    ///
+    /// When the listener's address cannot be read.
+    pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        Server::new(self).serve(listener).await
+    }
 }
 
 /// hyper's settings for `limits`.

@@ -168,6 +168,17 @@ impl Drop for Slot {
     }
 }
 
+#[cfg(test)]
+impl Slot {
+    /// A slot of its own, for tests of what holds one.
+    pub(super) fn alone() -> Self {
+        match Slots::new(1, None).admit(std::net::Ipv4Addr::LOCALHOST.into()) {
+            Admission::Admitted(slot) => slot,
+            other => unreachable!("a fresh server has room: {other:?}"),
+        }
+    }
+}
+
 /// A connection that may be closed to make room while it is idle; see
 /// [`Slots::serving`].
 #[derive(Debug)]

@@ -22,7 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::exchange::Exchange;
 use super::idle::InFlight;
-use crate::response::{Expired, StreamTimeouts};
+use crate::context::StreamTimeouts;
+use crate::response::Expired;
 use crate::timer::Timer;
 
 tokio::task_local! {

@@ -6,9 +6,9 @@ use std::borrow::Cow;
 
 use futures_util::future::BoxFuture;
 
+use super::short_type_name;
 use super::{Methods, View, not_implemented};
 use crate::async_fn::async_fn_trait;
-use crate::routing::short_type_name;
 use crate::{Request, Res, Result};
 
 async_fn_trait! {

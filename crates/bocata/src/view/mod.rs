@@ -40,7 +40,6 @@ pub use function::{FnView, Handler, delete, get, patch, post, put};
 pub use methods::Methods;
 pub(crate) use methods::Verb;
 
-use crate::routing::short_type_name;
 use crate::{Error, Request, Res, Result};
 
 /// A struct that answers requests with `on_get`, `on_post`, … methods.
@@ -186,6 +185,13 @@ fn not_implemented_for(method: &http::Method) -> impl Future<Output = Result> + 
     std::future::ready(Err(Error::internal(message)))
 }
 
+/// A type's name without its module path or generic arguments: `app::views::Greeter<T>`
+/// is `Greeter`.
+pub(crate) fn short_type_name(full: &'static str) -> &'static str {
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
+}
+
 /// A view with its type erased, as the route table stores it.
 pub(crate) trait ErasedView: Send + Sync + 'static {
     fn methods(&self) -> Methods;
@@ -252,5 +258,17 @@ impl<V: View> ErasedView for V {
         res: &'a mut Res,
     ) -> BoxFuture<'a, Result> {
         View::call_boxed(self, method, req, res)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_names() {
+        assert_eq!(short_type_name("app::views::Greeter"), "Greeter");
+        assert_eq!(short_type_name("app::Echo<alloc::vec::Vec<u8>>"), "Echo");
+        assert_eq!(short_type_name("Plain"), "Plain");
     }
 }

@@ -1,12 +1,10 @@
 //! Accepting a WebSocket: handshake, before hooks, the 101 (with the hooks' headers),
 //! and the socket's task.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use axum_core::body::Body;
 use bytes::Bytes;
-use futures_util::FutureExt;
 use http::{Response, StatusCode};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
@@ -15,10 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::handshake::{self, InProcess};
 use super::socket::{Io, WebSocket};
-use crate::error::PanicMessage;
+use crate::app::Unrouted;
+use crate::context::ConnectionContext;
+use crate::error::catch_panic;
 use crate::request::RequestBody;
 use crate::routing::{Endpoint, ParamRanges};
-use crate::server::Connection;
 use crate::view::ErasedView;
 use crate::{App, Error, Request, Res};
 
@@ -40,11 +39,15 @@ impl App {
         mut head: http::request::Parts,
         body: RequestBody,
         (index, params): (usize, ParamRanges),
-        connection: Option<Arc<Connection>>,
+        connection: Option<Arc<ConnectionContext>>,
     ) -> Response<Body> {
         let handshake = match handshake::check(&head.method, head.version, &head.headers) {
             Ok(handshake) => handshake,
-            Err(err) => return self.error_response(&head, &err).await,
+            Err(err) => {
+                return self
+                    .error_response(&Unrouted { head, connection }, &err)
+                    .await;
+            }
         };
         let source = match head.extensions.remove::<OnUpgrade>() {
             Some(upgrade) => Some(Source::Hyper(upgrade)),
@@ -56,17 +59,19 @@ impl App {
         };
         let Some(source) = source else {
             let err = Error::internal("this connection cannot be upgraded to a WebSocket");
-            return self.error_response(&head, &err).await;
+            return self
+                .error_response(&Unrouted { head, connection }, &err)
+                .await;
         };
 
-        let shared = Arc::clone(&self.shared);
-        let mut request = Request::new(head, body, shared, index, params, connection);
+        let context = Arc::clone(&self.shared.context);
+        let mut request = Request::new(head, body, context, index, params, connection);
         let mut res = Res::new();
-        let before = AssertUnwindSafe(self.run_before(endpoint, &mut request, &mut res))
-            .catch_unwind()
-            .await;
+        let before = catch_panic(self.run_before(endpoint, &mut request, &mut res))
+            .await
+            .unwrap_or_else(|panic| Err(panic.into()));
         match before {
-            Ok(Ok(())) if !res.is_complete() => {}
+            Ok(()) if !res.is_complete() => {}
             // Refused by a hook: its answer, or its error, goes out instead of the 101.
             outcome => return self.finish(&request, res, outcome).await,
         }
@@ -77,13 +82,13 @@ impl App {
         // not take makes the answer a 500, as for any other request.
         res.status(StatusCode::SWITCHING_PROTOCOLS)
             .content(Bytes::new());
-        let mut response = self.finish(&request, res, Ok(Ok(()))).await;
+        let mut response = self.finish(&request, res, Ok(())).await;
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
             return response;
         }
         let protocol = handshake.choose(view.websocket_protocols());
         handshake.respond(&mut response, protocol.as_deref());
-        let settings = self.shared.websocket.clone();
+        let settings = self.shared.context.websocket.clone();
         let (shutdown, tasks) = match request.connection() {
             Some(c) => (c.draining.clone(), Some(c.tasks.clone())),
             None => (CancellationToken::new(), None),
@@ -100,21 +105,12 @@ impl App {
                 },
             };
             let socket = WebSocket::new(io, Role::Server, settings, shutdown).await;
-            let outcome = AssertUnwindSafe(view.call_websocket(&request, socket))
-                .catch_unwind()
-                .await;
-            let path = request.path();
-            match outcome {
-                Ok(Ok(())) => {}
-                Ok(Err(err)) => {
-                    tracing::error!(target: "bocata::websocket", path, "a WebSocket view failed: {err}");
-                }
-                Err(panic) => tracing::error!(
-                    target: "bocata::websocket",
-                    path,
-                    "{}",
-                    PanicMessage::from_payload(&*panic)
-                ),
+            let outcome = catch_panic(view.call_websocket(&request, socket))
+                .await
+                .unwrap_or_else(|panic| Err(panic.into()));
+            if let Err(err) = outcome {
+                let path = request.path();
+                tracing::error!(target: "bocata::websocket", path, "a WebSocket view failed: {err}");
             }
         };
         match tasks {
