@@ -143,3 +143,15 @@ async fn a_bocata_app_nested_in_axum() {
     let response = router.oneshot(request).await.expect("infallible");
     assert_eq!(response.status(), 200);
 }
+
+#[test]
+fn a_mounted_service_s_prefix_cannot_have_a_parameter() {
+    for prefix in ["/users/{id}/legacy", "/files/{*rest}"] {
+        let legacy = axum::Router::new().route("/hello", axum::routing::get(axum_hello));
+        let mount = std::panic::AssertUnwindSafe(|| App::new().mount_service(prefix, legacy));
+        let panic = std::panic::catch_unwind(mount).expect_err("refused when the app is built");
+        let message = panic.downcast_ref::<String>().expect("a message");
+        assert!(message.contains(prefix), "{message}");
+        assert!(message.contains("cannot have a parameter"), "{message}");
+    }
+}

@@ -335,10 +335,10 @@ async fn what_layers_answer_is_not_caught() {
 
     let failing = tower::util::MapResultLayer::new(
         |_result: std::result::Result<
-            http::Response<axum::body::Body>,
+            http::Response<bocata::body::Body>,
             std::convert::Infallible,
         >| {
-            Err::<http::Response<axum::body::Body>, Box<dyn std::error::Error + Send + Sync>>(
+            Err::<http::Response<bocata::body::Body>, Box<dyn std::error::Error + Send + Sync>>(
                 "down".into(),
             )
         },

@@ -64,7 +64,7 @@ fn secured(app: App) -> App {
 /// Adds `layer` to the `x-trail` header of every response on its way out.
 fn trail(
     layer: &'static str,
-) -> impl Fn(http::Response<axum::body::Body>) -> http::Response<axum::body::Body> + Clone {
+) -> impl Fn(http::Response<bocata::body::Body>) -> http::Response<bocata::body::Body> + Clone {
     move |mut response| {
         response
             .headers_mut()
@@ -236,10 +236,10 @@ async fn a_failing_layer_is_a_logged_500() {
     let log = LogCapture::start();
     let failing = tower::util::MapResultLayer::new(
         |_result: std::result::Result<
-            http::Response<axum::body::Body>,
+            http::Response<bocata::body::Body>,
             std::convert::Infallible,
         >| {
-            Err::<http::Response<axum::body::Body>, Box<dyn std::error::Error + Send + Sync>>(
+            Err::<http::Response<bocata::body::Body>, Box<dyn std::error::Error + Send + Sync>>(
                 "quota service down".into(),
             )
         },

@@ -76,6 +76,7 @@
 
 pub mod app;
 mod async_fn;
+pub mod body;
 mod context;
 pub mod error;
 #[cfg(feature = "fuzzing")]

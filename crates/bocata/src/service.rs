@@ -2,10 +2,11 @@
 //! axum `Router`, say) mounted inside one.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum_core::body::Body;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::{HeaderMap, Request, Response, Uri};
@@ -13,13 +14,41 @@ use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::Error;
+use crate::body::Body;
 use crate::error::{BoxError, render};
+use crate::routing::reverse::with_query;
 
 /// A type-erased HTTP service with bocata's body types.
 pub(crate) type HttpService = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;
 
 /// A layer, kept until the app's service stack is built.
 pub(crate) type BoxLayer = Arc<dyn Fn(HttpService) -> HttpService + Send + Sync>;
+
+/// What a layer added with [`App::layer`](crate::App::layer) wraps: the app, inside the
+/// layers added before this one. A `tower::Service` for requests and responses of
+/// bocata's [`Body`].
+#[derive(Clone)]
+pub struct Next(HttpService);
+
+impl std::fmt::Debug for Next {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Next")
+    }
+}
+
+impl Service<Request<Body>> for Next {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        self.0.call(request)
+    }
+}
 
 /// Type-erases `service`: any response body becomes bocata's, and any error becomes a
 /// logged `500`.
@@ -70,20 +99,20 @@ where
 /// page.
 fn failed(error: BoxError) -> Response<Body> {
     tracing::error!(target: "bocata::error", "a tower service failed: {error}");
-    render(&Error::internal(error), &HeaderMap::new(), false)
+    render(&Error::internal(error), &HeaderMap::new(), false).map(Body::from_inner)
 }
 
 /// Keeps `layer` as a function from the app's service to the layered one.
 pub(crate) fn boxed_layer<L, B>(layer: L) -> BoxLayer
 where
-    L: Layer<HttpService> + Send + Sync + 'static,
+    L: Layer<Next> + Send + Sync + 'static,
     L::Service: Service<Request<Body>, Response = Response<B>> + Clone + Send + Sync + 'static,
     <L::Service as Service<Request<Body>>>::Future: Send + 'static,
     <L::Service as Service<Request<Body>>>::Error: Into<BoxError>,
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    Arc::new(move |inner| boxed(layer.layer(inner)))
+    Arc::new(move |inner| boxed(layer.layer(Next(inner))))
 }
 
 /// `request` with `prefix` taken off the front of its path (the query kept), as a
@@ -96,10 +125,7 @@ pub(crate) fn strip_prefix(mut request: Request<Body>, prefix: &str) -> Request<
     } else {
         format!("/{rest}")
     };
-    let path_and_query = match uri.query() {
-        Some(query) => format!("{path}?{query}"),
-        None => path,
-    };
+    let path_and_query = with_query(&path, uri);
     let mut parts = uri.clone().into_parts();
     if let Ok(path_and_query) = path_and_query.parse() {
         parts.path_and_query = Some(path_and_query);

@@ -142,8 +142,6 @@ pub(crate) enum Refused {
 pub(crate) struct Sessions {
     pub(crate) key: Option<Key>,
     pub(crate) config: SessionConfig,
-    /// Whether the app configured sessions, and so must have a key.
-    pub(crate) configured: bool,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -156,19 +154,6 @@ impl std::fmt::Debug for Sessions {
 }
 
 impl Sessions {
-    /// Refuses an app that configured sessions but has no key to sign them with.
-    ///
-    /// # Panics
-    ///
-    /// In that case, with a message saying what to add.
-    pub(crate) fn check(&self) {
-        assert!(
-            !self.configured || self.key.is_some(),
-            "bocata: App::session_config was called but the app has no secret key: add \
-             App::secret_key"
-        );
-    }
-
     pub(crate) fn config_name(&self) -> &str {
         &self.config.name
     }
@@ -445,7 +430,6 @@ mod tests {
         Sessions {
             key: Some(key()),
             config,
-            configured: true,
         }
     }
 

@@ -16,6 +16,7 @@ use std::sync::{OnceLock, RwLock};
 use http::HeaderValue;
 use tera::Tera;
 
+use crate::error::chain;
 use crate::routing::paths::{Paths, ViewKey};
 use crate::{Error, Result};
 /// tera's own context type, for building a context key by key.
@@ -73,7 +74,7 @@ impl Templates {
         let glob = format!("{}/**/*", dir.display());
         let loaded = Tera::new(&glob).map_err(|e| TemplateError::Load {
             dir: dir.display().to_string(),
-            error: error_chain(&e),
+            error: chain(&e),
         })?;
         Ok(Self {
             dir: dir.to_owned(),
@@ -100,7 +101,7 @@ impl Templates {
             tera.full_reload().map_err(|e| {
                 Error::internal(TemplateError::Load {
                     dir: self.dir.display().to_string(),
-                    error: error_chain(&e),
+                    error: chain(&e),
                 })
             })?;
         }
@@ -108,22 +109,10 @@ impl Templates {
         tera.render(name, context).map_err(|e| {
             Error::internal(TemplateError::Render {
                 name: name.to_owned(),
-                error: error_chain(&e),
+                error: chain(&e),
             })
         })
     }
-}
-
-/// A tera error with its causes, which hold the useful part ("variable `x` not found").
-fn error_chain(error: &tera::Error) -> String {
-    let mut out = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }
 
 /// The context for `value`, which must serialize to a map.
@@ -133,7 +122,7 @@ pub(crate) fn context<T: serde::Serialize + ?Sized>(
 ) -> std::result::Result<tera::Context, TemplateError> {
     tera::Context::from_serialize(value).map_err(|e| TemplateError::Context {
         name: name.to_owned(),
-        error: error_chain(&e),
+        error: chain(&e),
     })
 }
 

@@ -33,10 +33,12 @@ use http::{HeaderValue, Method, Response, StatusCode, header};
 use tower::ServiceExt;
 
 use super::App;
+use crate::body::Body as TowerBody;
 use crate::context::ConnectionContext;
 use crate::error::{BoxError, BoxedCatch, Caught, catch_panic, render};
 use crate::request::RequestBody;
 use crate::response::{Finalize, settle};
+use crate::routing::reverse::with_query;
 use crate::routing::{Endpoint, Lookup, Target};
 use crate::service::{self, HttpService};
 use crate::view::{ErasedView, Methods, Verb};
@@ -59,7 +61,7 @@ impl App {
         let stack = self.stack.get_or_init(|| self.build_stack()).clone();
         Either::Right(async move {
             match stack.oneshot(request).await {
-                Ok(response) => response,
+                Ok(response) => response.map(TowerBody::into_inner),
                 Err(never) => match never {},
             }
         })
@@ -72,12 +74,13 @@ impl App {
             stack: Arc::default(),
         };
         let app = service::boxed(tower::service_fn(
-            move |mut request: http::Request<Body>| {
+            move |mut request: http::Request<TowerBody>| {
                 let inner = inner.clone();
                 async move {
                     let connection = request.extensions_mut().remove::<Arc<ConnectionContext>>();
                     let request = request.map(RequestBody::from);
-                    Ok::<_, Infallible>(inner.answer(request, connection).await)
+                    let response = inner.answer(request, connection).await;
+                    Ok::<_, Infallible>(response.map(TowerBody::from_inner))
                 }
             },
         ));
@@ -178,7 +181,7 @@ impl App {
                 let answer = service.clone().oneshot(request);
                 return Routed::Elsewhere(Box::pin(async move {
                     match answer.await {
-                        Ok(response) => response,
+                        Ok(response) => response.map(TowerBody::into_inner),
                         Err(never) => match never {},
                     }
                 }));
@@ -459,10 +462,7 @@ impl RequestHead for Request {
 
 /// `308 Permanent Redirect` to the registered spelling of the path, query kept.
 fn trailing_slash_redirect(head: &http::request::Parts, path: &str) -> Response<Body> {
-    let location = match head.uri.query() {
-        Some(query) => format!("{path}?{query}"),
-        None => path.to_owned(),
-    };
+    let location = with_query(path, &head.uri);
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
     if let Ok(location) = HeaderValue::try_from(location) {
@@ -476,9 +476,9 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    type Response = Response<Body>;
+    type Response = Response<TowerBody>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<TowerBody>, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -486,7 +486,10 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let app = self.clone();
-        let request = request.map(|body| RequestBody::from(Body::new(body)));
-        Box::pin(async move { Ok(app.handle(request, None).await) })
+        let request = request.map(|body| RequestBody::from(TowerBody::new(body)));
+        Box::pin(async move {
+            let response = app.handle(request, None).await;
+            Ok(response.map(TowerBody::from_inner))
+        })
     }
 }

@@ -8,7 +8,7 @@ pub(crate) use self::dispatch::Unrouted;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use axum_core::body::Body;
+use crate::body::Body;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
@@ -22,6 +22,7 @@ use crate::hooks::{BeforeHook, Hooks};
 use crate::request::multipart::MultipartLimits;
 use crate::routing::paths::Paths;
 use crate::routing::{RouteError, Routes, Target};
+pub use crate::service::Next;
 use crate::service::{self, BoxLayer, HttpService};
 #[cfg(feature = "sessions")]
 use crate::session::SessionConfig;
@@ -180,7 +181,8 @@ impl App {
     ///
     /// # Panics
     ///
-    /// When the prefix conflicts with a route already added.
+    /// When the prefix conflicts with a route already added, or has a parameter (`{id}`
+    /// or `{*rest}`): the prefix is taken off as written, so it must be literal.
     #[must_use]
     #[track_caller]
     pub fn mount_service<S, B>(mut self, url_prefix: &str, service: S) -> Self
@@ -196,6 +198,18 @@ impl App {
         B::Error: Into<BoxError>,
     {
         let prefix = url_prefix.trim_end_matches('/');
+        if prefix.contains(['{', '}']) {
+            // The prefix is taken off the path as it is written, so a parameter would
+            // never match: the service would see paths with the prefix still on.
+            let reason = "a mounted service's prefix is literal: it cannot have a parameter";
+            panic!(
+                "bocata: {}",
+                RouteError::Invalid {
+                    path: url_prefix.to_owned(),
+                    reason: reason.to_owned(),
+                }
+            );
+        }
         let target = Target::Service {
             service: service::boxed(service),
             prefix: prefix.into(),
@@ -224,7 +238,7 @@ impl App {
     #[must_use]
     pub fn layer<L, B>(mut self, layer: L) -> Self
     where
-        L: tower::Layer<HttpService> + Send + Sync + 'static,
+        L: tower::Layer<Next> + Send + Sync + 'static,
         L::Service: tower::Service<http::Request<Body>, Response = Response<B>>
             + Clone
             + Send
@@ -437,28 +451,27 @@ impl App {
     /// How the session cookie is set (name, `Secure`, `SameSite`, `Max-Age`). Default:
     /// [`SessionConfig::new`].
     ///
-    /// An app that configures sessions must have a [`secret_key`](App::secret_key):
-    /// without one it refuses to start (in [`Server`](crate::Server) and in the
-    /// [`TestClient`](crate::testing::TestClient)) rather than fail at the first
-    /// request that uses a session.
-    #[cfg(feature = "sessions")]
-    #[must_use]
-    pub fn session_config(mut self, config: SessionConfig) -> Self {
-        let sessions = &mut self.context_mut().sessions;
-        sessions.config = config;
-        sessions.configured = true;
-        self
-    }
-
-    /// Checks what can only be checked once the app is complete: called when it starts
-    /// serving.
+    /// Sessions are signed with the app's [`secret_key`](App::secret_key), which must
+    /// be set first: an app that configures sessions without one is refused when it is
+    /// built, whatever will serve it (bocata's server, the
+    /// [`TestClient`](crate::testing::TestClient), or axum through `tower::Service`),
+    /// rather than failing at the first request that uses a session.
     ///
     /// # Panics
     ///
-    /// When the app configured sessions without a secret key.
-    pub(crate) fn check(&self) {
-        #[cfg(feature = "sessions")]
-        self.shared.context.sessions.check();
+    /// When the app has no secret key yet, with a message saying what to add.
+    #[cfg(feature = "sessions")]
+    #[must_use]
+    #[track_caller]
+    pub fn session_config(mut self, config: SessionConfig) -> Self {
+        let sessions = &mut self.context_mut().sessions;
+        assert!(
+            sessions.key.is_some(),
+            "bocata: App::session_config needs the key that signs sessions: call \
+             App::secret_key before it"
+        );
+        sessions.config = config;
+        self
     }
 
     /// How long a client may take to take each chunk of a response body, whatever the

@@ -173,20 +173,21 @@ impl Error {
 
     /// The full cause chain, for logs and debug pages.
     pub(crate) fn cause_chain(&self) -> Option<String> {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = match &self.inner.source {
-            Some(s) => Some(s.as_ref()),
-            None => return None,
-        };
-        let mut out = String::new();
-        while let Some(err) = source {
-            if !out.is_empty() {
-                out.push_str(": ");
-            }
-            out.push_str(&err.to_string());
-            source = err.source();
-        }
-        Some(out)
+        self.inner.source.as_deref().map(|source| chain(source))
     }
+}
+
+/// `error` and its causes, each after a colon: the causes often hold the useful part
+/// (tera's "variable `x` not found" under "failed to render").
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
 }
 
 impl<E> From<E> for Error

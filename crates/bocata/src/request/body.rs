@@ -4,7 +4,6 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-use axum_core::body::Body;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
 use http_body::{Frame, SizeHint};
@@ -14,6 +13,7 @@ use tokio::sync::OnceCell;
 
 use super::error::BodyError;
 use super::pace::Paced;
+use crate::body::Body;
 use crate::context::BodyDeadlines;
 use crate::error::BoxError;
 use crate::{Error, headers};

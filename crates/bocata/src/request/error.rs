@@ -27,7 +27,7 @@ impl BodyError {
     /// The answer for a failed read of a streamed body: its own, when the stream
     /// failed on one of these, or a `400` naming the cause.
     pub(crate) fn answer(error: BoxError) -> Error {
-        let error = match error.downcast::<axum_core::Error>() {
+        let error = match error.downcast::<crate::body::Error>() {
             Ok(wrapped) => wrapped.into_inner(),
             Err(other) => other,
         };

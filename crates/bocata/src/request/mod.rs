@@ -446,7 +446,7 @@ impl Request {
     pub fn stream(&self) -> Result<impl futures_util::Stream<Item = Result<Bytes>> + Send + use<>> {
         let body = self.body.take_stream()?;
         Ok(futures_util::StreamExt::map(
-            body.into_data_stream(),
+            http_body_util::BodyExt::into_data_stream(body),
             |chunk| chunk.map_err(|e| BodyError::answer(e.into_inner())),
         ))
     }

@@ -61,7 +61,7 @@ impl Request {
         let boundary = boundary(self.header(http::header::CONTENT_TYPE).unwrap_or(""))?;
         let body = self.body.take_stream()?;
         Ok(Multipart::new(
-            body.into_data_stream(),
+            http_body_util::BodyExt::into_data_stream(body),
             &boundary,
             self.context.multipart_limits,
         ))

@@ -9,7 +9,7 @@
 //! way keep working.
 
 pub(crate) mod paths;
-mod reverse;
+pub(crate) mod reverse;
 
 use std::sync::Arc;
 

@@ -36,6 +36,14 @@ pub(crate) enum ReverseError {
     Unknown { pattern: String, name: String },
 }
 
+/// `path`, followed by `uri`'s query if it has one: `uri` with its path replaced.
+pub(crate) fn with_query(path: &str, uri: &http::Uri) -> String {
+    match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    }
+}
+
 /// The path of `pattern` with `params` filled in, each value percent-encoded.
 pub(crate) fn build(
     pattern: &str,

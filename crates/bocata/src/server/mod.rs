@@ -274,12 +274,7 @@ impl Server {
     /// # Errors
     ///
     /// When the listener's local address cannot be read.
-    ///
-    /// # Panics
-    ///
-    /// When the app is incomplete: sessions configured without a secret key.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
-        self.app.check();
         let local = listener.local_addr()?;
         tracing::info!(target: "bocata::server", "listening on http://{local}");
         let mut signal = self.signal.unwrap_or_else(|| Box::pin(ctrl_c_or_sigterm()));

@@ -34,7 +34,7 @@ mod websocket;
 
 use std::sync::Mutex;
 
-use axum_core::body::Body;
+use crate::body::Body;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use http_body_util::BodyExt;
@@ -56,12 +56,7 @@ pub struct TestClient {
 
 impl TestClient {
     /// A client for `app`, with an empty cookie jar.
-    ///
-    /// # Panics
-    ///
-    /// When the app is incomplete, as [`Server::serve`](crate::Server::serve) would.
     pub fn new(app: App) -> Self {
-        app.check();
         Self {
             app,
             jar: Mutex::new(Jar::default()),
@@ -375,7 +370,7 @@ impl TestClient {
         StreamedResponse {
             status: parts.status,
             headers: parts.headers,
-            body,
+            body: Body::from_inner(body),
         }
     }
 }
@@ -422,7 +417,7 @@ impl StreamedResponse {
 
     /// The next chunk of the body: `None` at its end, `Some(Err(_))` when the body
     /// fails (a stream that yielded an error, a timeout).
-    pub async fn chunk(&mut self) -> Option<Result<Bytes, axum_core::Error>> {
+    pub async fn chunk(&mut self) -> Option<Result<Bytes, crate::body::Error>> {
         loop {
             match self.body.frame().await? {
                 Ok(frame) => match frame.into_data() {

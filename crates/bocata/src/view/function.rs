@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use futures_util::future::BoxFuture;
 
+use super::sealed::Token;
 use super::short_type_name;
 use super::{Methods, View, not_implemented};
 use crate::async_fn::async_fn_trait;
@@ -154,6 +155,7 @@ impl View for FnView {
         method: Methods,
         req: &'a Request,
         res: &'a mut Res,
+        _sealed: Token,
     ) -> BoxFuture<'a, Result> {
         match self.handler(method) {
             Some(handler) => handler.call_boxed(req, res),
@@ -162,22 +164,22 @@ impl View for FnView {
     }
 
     async fn on_get(&self, req: &Request, res: &mut Res) -> Result {
-        self.call_boxed(Methods::GET, req, res).await
+        self.call_boxed(Methods::GET, req, res, Token).await
     }
 
     async fn on_post(&self, req: &Request, res: &mut Res) -> Result {
-        self.call_boxed(Methods::POST, req, res).await
+        self.call_boxed(Methods::POST, req, res, Token).await
     }
 
     async fn on_put(&self, req: &Request, res: &mut Res) -> Result {
-        self.call_boxed(Methods::PUT, req, res).await
+        self.call_boxed(Methods::PUT, req, res, Token).await
     }
 
     async fn on_patch(&self, req: &Request, res: &mut Res) -> Result {
-        self.call_boxed(Methods::PATCH, req, res).await
+        self.call_boxed(Methods::PATCH, req, res, Token).await
     }
 
     async fn on_delete(&self, req: &Request, res: &mut Res) -> Result {
-        self.call_boxed(Methods::DELETE, req, res).await
+        self.call_boxed(Methods::DELETE, req, res, Token).await
     }
 }

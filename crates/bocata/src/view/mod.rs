@@ -150,14 +150,16 @@ pub trait View: Send + Sync + 'static {
 
     /// Calls the `on_*` method for `method`, its future boxed so the route table can
     /// hold views of every type. Function views override it to hand over their
-    /// handler's future, already boxed, instead of boxing it a second time. Not part of
-    /// the API: never call or override it.
+    /// handler's future, already boxed, instead of boxing it a second time. Sealed:
+    /// its last argument cannot be named outside bocata, so it can be neither called
+    /// nor overridden there.
     #[doc(hidden)]
     fn call_boxed<'a>(
         &'a self,
         method: Methods,
         req: &'a Request,
         res: &'a mut Res,
+        _sealed: sealed::Token,
     ) -> BoxFuture<'a, Result>
     where
         Self: Sized,
@@ -183,6 +185,14 @@ fn not_implemented(req: &Request, _res: &mut Res) -> impl Future<Output = Result
 fn not_implemented_for(method: &http::Method) -> impl Future<Output = Result> + Send + 'static {
     let message = format!("the view claims {method} in `methods()` but does not implement it");
     std::future::ready(Err(Error::internal(message)))
+}
+
+/// What seals [`View::call_boxed`].
+pub(crate) mod sealed {
+    /// A value only bocata can make.
+    #[allow(unreachable_pub)] // Public in a private module: the seal.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Token;
 }
 
 /// A type's name without its module path or generic arguments: `app::views::Greeter<T>`
@@ -257,7 +267,7 @@ impl<V: View> ErasedView for V {
         req: &'a Request,
         res: &'a mut Res,
     ) -> BoxFuture<'a, Result> {
-        View::call_boxed(self, method, req, res)
+        View::call_boxed(self, method, req, res, sealed::Token)
     }
 }
 

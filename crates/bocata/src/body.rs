@@ -1,0 +1,146 @@
+//! The body type bocata hands to the tower world: the responses of an [`App`] served as
+//! a `tower::Service`, and the requests and responses that [`App::layer`]'s layers and
+//! [`App::mount_service`]'s services see. Views never meet it: they read a
+//! [`Request`](crate::Request) and fill a [`Res`](crate::Res).
+//!
+//! It is an [`http_body::Body`] of [`Bytes`], so anything in the tower and hyper
+//! ecosystem takes it, and it takes any such body in ([`Body::new`]).
+//!
+//! [`App`]: crate::App
+//! [`App::layer`]: crate::App::layer
+//! [`App::mount_service`]: crate::App::mount_service
+
+use std::any::Any;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+
+use crate::error::BoxError;
+
+/// An HTTP body of [`Bytes`]: of known size, streamed, or empty.
+///
+/// ```
+/// use bocata::body::Body;
+/// use http_body::Body as _;
+///
+/// let body = Body::from("hello");
+/// assert_eq!(body.size_hint().exact(), Some(5));
+/// ```
+#[derive(Debug, Default)]
+pub struct Body(axum_core::body::Body);
+
+impl Body {
+    /// Any body of [`Bytes`] whose errors convert to a boxed error.
+    pub fn new<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        // A body that is already one of ours is not boxed a second time.
+        let mut slot = Some(body);
+        if let Some(ours) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Self>>() {
+            return ours.take().unwrap_or_default();
+        }
+        slot.map_or_else(Self::default, |body| Self(axum_core::body::Body::new(body)))
+    }
+
+    /// The empty body.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// bocata's own body, as the rest of the crate builds it.
+    pub(crate) fn from_inner(inner: axum_core::body::Body) -> Self {
+        Self(inner)
+    }
+
+    /// The body as the rest of the crate handles it.
+    pub(crate) fn into_inner(self) -> axum_core::body::Body {
+        self.0
+    }
+}
+
+macro_rules! from_bytes_like {
+    ($($ty:ty),*) => {
+        $(
+            impl From<$ty> for Body {
+                fn from(bytes: $ty) -> Self {
+                    Self(axum_core::body::Body::from(bytes))
+                }
+            }
+        )*
+    };
+}
+
+from_bytes_like!(Bytes, Vec<u8>, String, &'static str, &'static [u8]);
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        Pin::new(&mut self.0)
+            .poll_frame(cx)
+            .map_err(|e| Error(e.into_inner()))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.size_hint()
+    }
+}
+
+/// Why a body could not be read to its end: the stream behind it failed, or the
+/// connection did.
+#[derive(Debug)]
+pub struct Error(BoxError);
+
+impl Error {
+    /// The underlying error.
+    pub fn into_inner(self) -> Box<dyn std::error::Error + Send + Sync> {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn bodies_in_and_out() {
+        let collected = Body::from("hello").collect().await.map(|c| c.to_bytes());
+        assert_eq!(collected.ok().as_deref(), Some(&b"hello"[..]));
+        let failing =
+            http_body_util::StreamBody::new(futures_util::stream::iter([Err::<Frame<Bytes>, _>(
+                std::io::Error::other("the disk went away"),
+            )]));
+        let err = Body::new(failing)
+            .collect()
+            .await
+            .expect_err("the stream failed");
+        assert_eq!(err.to_string(), "the disk went away");
+        assert!(http_body::Body::is_end_stream(&Body::empty()));
+    }
+}
