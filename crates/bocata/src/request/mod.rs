@@ -521,3 +521,6 @@ impl std::fmt::Debug for Request {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests;
