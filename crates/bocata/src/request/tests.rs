@@ -118,7 +118,7 @@ fn the_client_is_the_peer_unless_a_declared_proxy_says_otherwise() {
 fn state_is_the_context_s() {
     struct Greeting(&'static str);
     let req = request("/", &[], "", ("/", &[]), |cx| {
-        cx.state.insert(Greeting("hi"))
+        cx.state.insert(Greeting("hi"));
     });
     assert_eq!(req.state::<Greeting>().map(|g| g.0).ok(), Some("hi"));
     assert_eq!(
