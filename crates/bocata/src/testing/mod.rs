@@ -375,6 +375,26 @@ impl TestClient {
     }
 }
 
+/// The accessors of a response's head, the same for a whole one and a streamed one.
+macro_rules! head_accessors {
+    () => {
+        /// The status code.
+        pub fn status(&self) -> StatusCode {
+            self.status
+        }
+
+        /// All response headers.
+        pub fn headers(&self) -> &HeaderMap {
+            &self.headers
+        }
+
+        /// The first value of header `name`, if present and visible ASCII.
+        pub fn header(&self, name: &str) -> Option<&str> {
+            crate::headers::text(&self.headers, name)
+        }
+    };
+}
+
 /// A response whose body is read as it arrives; see
 /// [`TestRequest::send_streamed`].
 #[derive(Debug)]
@@ -400,20 +420,7 @@ impl StreamedResponse {
         }
     }
 
-    /// The status code.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// All response headers.
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-
-    /// The first value of header `name`, if present and visible ASCII.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
+    head_accessors!();
 
     /// The next chunk of the body: `None` at its end, `Some(Err(_))` when the body
     /// fails (a stream that yielded an error, a timeout).
@@ -439,20 +446,7 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
-    /// The status code.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// All response headers.
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-
-    /// The first value of header `name`, if present and visible ASCII.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
+    head_accessors!();
 
     /// The body's bytes.
     pub fn bytes(&self) -> &Bytes {
