@@ -71,7 +71,7 @@ impl http_body::Body for RequestBody {
 }
 
 /// A body that is read from the wire on first use and kept for later ones.
-pub(crate) struct LazyBody {
+pub(super) struct LazyBody {
     source: Mutex<Option<RequestBody>>,
     read: OnceCell<Result<Bytes, BodyError>>,
     limit: usize,
@@ -92,7 +92,7 @@ impl LazyBody {
     /// The body as a stream, for readers that must not buffer it (multipart): the bytes
     /// already read if it was read, the unread body otherwise, under the deadlines of a
     /// streamed body (see [`pace`](super::pace)). The body can be streamed once.
-    pub(crate) fn take_stream(&self) -> Result<Body, Error> {
+    pub(super) fn take_stream(&self) -> Result<Body, Error> {
         if let Some(read) = self.read.get() {
             return read
                 .as_ref()
@@ -112,7 +112,7 @@ impl LazyBody {
 
     /// The whole body. A `Content-Length` over the limit is refused before anything is
     /// read; a body without one is read until it passes the limit, and no further.
-    pub(crate) async fn bytes(&self, headers: &HeaderMap) -> Result<&Bytes, Error> {
+    pub(super) async fn bytes(&self, headers: &HeaderMap) -> Result<&Bytes, Error> {
         let read = self
             .read
             .get_or_init(|| async {
@@ -146,17 +146,17 @@ impl LazyBody {
 }
 
 /// Whether the request's media type is `essence` (parameters such as `charset` aside).
-pub(crate) fn has_content_type(headers: &HeaderMap, essence: &str) -> bool {
+pub(super) fn has_content_type(headers: &HeaderMap, essence: &str) -> bool {
     headers::content_type(headers).is_some_and(|media| media.eq_ignore_ascii_case(essence))
 }
 
 /// Whether the request's media type is JSON, `application/*+json` included.
-pub(crate) fn has_json_type(headers: &HeaderMap) -> bool {
+pub(super) fn has_json_type(headers: &HeaderMap) -> bool {
     headers::content_type(headers).is_some_and(headers::is_json)
 }
 
 /// The error for a body of the wrong media type.
-pub(crate) fn unsupported_media_type(expected: &str) -> Error {
+pub(super) fn unsupported_media_type(expected: &str) -> Error {
     Error::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         format!("expected a request with `Content-Type: {expected}`"),
@@ -165,7 +165,7 @@ pub(crate) fn unsupported_media_type(expected: &str) -> Error {
 
 /// The error for a JSON body that does not parse (400) or parses but does not fit the
 /// expected type (422). serde_json's message names the line and column.
-pub(crate) fn json_error(err: &serde_json::Error) -> Error {
+pub(super) fn json_error(err: &serde_json::Error) -> Error {
     use serde_json::error::Category;
     match err.classify() {
         Category::Data => Error::new(

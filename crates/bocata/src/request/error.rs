@@ -10,7 +10,7 @@ use crate::error::BoxError;
 /// Why the body could not be read. Kept with the body, so a second read of a body that
 /// failed gets the same answer.
 #[derive(Clone, Debug, thiserror::Error)]
-pub(crate) enum BodyError {
+pub(super) enum BodyError {
     #[error("the request body is larger than the limit of {limit} bytes")]
     TooLarge { limit: usize },
     #[error("failed to read the request body: {0}")]
@@ -26,7 +26,7 @@ pub(crate) enum BodyError {
 impl BodyError {
     /// The answer for a failed read of a streamed body: its own, when the stream
     /// failed on one of these, or a `400` naming the cause.
-    pub(crate) fn answer(error: BoxError) -> Error {
+    pub(super) fn answer(error: BoxError) -> Error {
         let error = match error.downcast::<crate::body::Error>() {
             Ok(wrapped) => wrapped.into_inner(),
             Err(other) => other,
@@ -37,7 +37,7 @@ impl BodyError {
         }
     }
 
-    pub(crate) fn into_error(self) -> Error {
+    pub(super) fn into_error(self) -> Error {
         let status = match self {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Read(_) => StatusCode::BAD_REQUEST,

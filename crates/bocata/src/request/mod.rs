@@ -41,7 +41,7 @@ use crate::{Error, Result, View, headers};
 /// [`App::body_limit`](crate::App::body_limit) (default 1 MiB).
 pub struct Request {
     head: http::request::Parts,
-    pub(crate) body: LazyBody,
+    body: LazyBody,
     pub(crate) context: Arc<AppContext>,
     /// The index of the route that matched.
     route: usize,

@@ -25,7 +25,7 @@ use crate::timer::Timer;
 
 /// `inner`, failing with a [`BodyError`] once the client keeps the view waiting past
 /// `deadlines`.
-pub(crate) struct Paced<B> {
+pub(super) struct Paced<B> {
     inner: B,
     timeout: Duration,
     min_rate: Option<u64>,

@@ -31,7 +31,7 @@ impl<E: Display + Send + 'static> TaskOutput for Result<(), E> {
 }
 
 /// Wraps `future` so that its outcome, or its panic, is logged and goes no further.
-pub(crate) fn task<F>(future: F) -> BoxFuture<'static, ()>
+pub(super) fn task<F>(future: F) -> BoxFuture<'static, ()>
 where
     F: Future + Send + 'static,
     F::Output: TaskOutput,
@@ -50,14 +50,14 @@ where
 
 /// A response body carrying background tasks, which start when it is dropped: after
 /// it has been sent in full, or when the connection gave up on it.
-pub(crate) struct AfterSent {
+pub(super) struct AfterSent {
     inner: Body,
     tasks: Vec<BoxFuture<'static, ()>>,
 }
 
 impl AfterSent {
     /// `inner`, carrying `tasks` if there are any.
-    pub(crate) fn wrap(inner: Body, tasks: Vec<BoxFuture<'static, ()>>) -> Body {
+    pub(super) fn wrap(inner: Body, tasks: Vec<BoxFuture<'static, ()>>) -> Body {
         if tasks.is_empty() {
             inner
         } else {

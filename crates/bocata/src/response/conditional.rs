@@ -9,11 +9,11 @@ use crate::headers;
 
 /// What identifies the current representation.
 #[derive(Debug)]
-pub(crate) struct Validators {
+pub(super) struct Validators {
     /// The strong entity tag, with its quotes: `"1f4-18c3a2b1f"`.
-    pub(crate) etag: String,
+    pub(super) etag: String,
     /// The modification time, whole seconds (HTTP dates have no finer resolution).
-    pub(crate) last_modified: Option<SystemTime>,
+    pub(super) last_modified: Option<SystemTime>,
 }
 
 impl Validators {
@@ -21,7 +21,7 @@ impl Validators {
     ///
     /// The tag is strong: bocata takes a file with the same length and the same
     /// modification time, to the nanosecond, to hold the same bytes.
-    pub(crate) fn for_file(len: u64, modified: Option<SystemTime>) -> Self {
+    pub(super) fn for_file(len: u64, modified: Option<SystemTime>) -> Self {
         let since_epoch = modified
             .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
             .unwrap_or_default();
@@ -39,7 +39,7 @@ impl Validators {
 
 /// The outcome of the preconditions, in RFC 9110 §13.2.2's order.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Precondition {
+pub(super) enum Precondition {
     /// Serve the request.
     Proceed,
     /// `304 Not Modified`: the client's copy is current.
@@ -49,7 +49,7 @@ pub(crate) enum Precondition {
 }
 
 /// Evaluates the request's preconditions against the current representation.
-pub(crate) fn evaluate(method: &Method, headers: &HeaderMap, current: &Validators) -> Precondition {
+pub(super) fn evaluate(method: &Method, headers: &HeaderMap, current: &Validators) -> Precondition {
     let safe = method == Method::GET || method == Method::HEAD;
     // Step 1 and 2: If-Match, or else If-Unmodified-Since.
     if let Some(if_match) = headers::text(headers, header::IF_MATCH) {
@@ -88,7 +88,7 @@ pub(crate) fn evaluate(method: &Method, headers: &HeaderMap, current: &Validator
 /// Whether `If-Range` (RFC 9110 §13.1.5) lets a `Range` apply: absent, or naming the
 /// current representation by its strong tag or its exact modification date. A weak or
 /// malformed validator never does, and the whole representation is sent instead.
-pub(crate) fn if_range_allows(headers: &HeaderMap, current: &Validators) -> bool {
+pub(super) fn if_range_allows(headers: &HeaderMap, current: &Validators) -> bool {
     let Some(value) = headers::text(headers, header::IF_RANGE) else {
         return true;
     };

@@ -11,7 +11,7 @@ use super::ResError;
 ///
 /// The name and value are percent-encoded, so no value can add attributes of its own;
 /// `Path` and `Domain` are checked for `;` and control characters, which would.
-pub(crate) fn set_cookie(mut cookie: Cookie<'static>) -> Result<HeaderValue, ResError> {
+pub(super) fn set_cookie(mut cookie: Cookie<'static>) -> Result<HeaderValue, ResError> {
     let name = cookie.name().to_owned();
     let invalid = |reason: &str| ResError::Cookie {
         name: name.clone(),

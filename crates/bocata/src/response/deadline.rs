@@ -29,7 +29,7 @@ pub(crate) enum Expired {
 
 /// `stream`, ended with an error if it is still going after `complete` (none or zero:
 /// no limit, and no wrapper).
-pub(crate) fn limit(stream: ChunkStream, complete: Option<Duration>) -> ChunkStream {
+pub(super) fn limit(stream: ChunkStream, complete: Option<Duration>) -> ChunkStream {
     match complete.filter(|d| !d.is_zero()) {
         Some(complete) => Box::pin(Limited {
             inner: stream,

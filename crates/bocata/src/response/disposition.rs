@@ -21,7 +21,7 @@ const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
 /// Whether the client should save a file body (`attachment`) or show it (`inline`), or
 /// (static files) not be told at all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) enum Disposition {
+pub(super) enum Disposition {
     #[default]
     Attachment,
     Inline,
@@ -34,7 +34,7 @@ pub(crate) enum Disposition {
 /// the quotes or the header (`"`, `\`, control characters, non-ASCII) is replaced by `_`.
 /// When the name is not plain ASCII, RFC 6266 §4.3's `filename*=UTF-8''…` carries it
 /// exactly, percent-encoded.
-pub(crate) fn content_disposition(disposition: Disposition, filename: &str) -> Option<String> {
+pub(super) fn content_disposition(disposition: Disposition, filename: &str) -> Option<String> {
     let kind = match disposition {
         Disposition::Attachment => "attachment",
         Disposition::Inline => "inline",

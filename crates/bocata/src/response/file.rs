@@ -26,7 +26,7 @@ use crate::{Error, headers};
 
 /// How much of a file is read at a time. A response never holds more of a file than
 /// this in memory, whatever the file's size.
-pub(crate) const CHUNK_SIZE: usize = 64 * 1024;
+pub(super) const CHUNK_SIZE: usize = 64 * 1024;
 
 const BYTES: HeaderValue = HeaderValue::from_static("bytes");
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
@@ -57,7 +57,7 @@ impl OpenFile {
     /// Opens `path` for sending. A missing file or a directory (or anything that is not
     /// a regular file) is a 404, a permission problem a 403; anything else is a 500
     /// whose cause is logged.
-    pub(crate) async fn open(path: &Path) -> Result<Self, Error> {
+    pub(super) async fn open(path: &Path) -> Result<Self, Error> {
         // Opening and reading the metadata are one trip to the blocking pool, not two.
         let owned = path.to_owned();
         let opened = tokio::task::spawn_blocking(move || {
@@ -80,7 +80,7 @@ impl OpenFile {
     }
 
     /// The file's name, for `Content-Disposition`.
-    pub(crate) fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         self.path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -92,7 +92,7 @@ impl OpenFile {
     ///
     /// Preconditions and ranges apply only to a `200` response: a file sent with another
     /// status (a custom 404 page, say) is sent whole.
-    pub(crate) fn respond(
+    pub(super) fn respond(
         self,
         method: &Method,
         request_headers: &HeaderMap,
@@ -204,9 +204,9 @@ fn boundary() -> String {
 }
 
 /// What a file response sends: its chunks, and how many bytes they come to.
-pub(crate) struct FileChunks {
-    pub(crate) chunks: ChunkStream,
-    pub(crate) len: u64,
+pub(super) struct FileChunks {
+    pub(super) chunks: ChunkStream,
+    pub(super) len: u64,
 }
 
 impl FileChunks {

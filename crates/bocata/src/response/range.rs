@@ -5,11 +5,11 @@ use std::ops::Range;
 /// The most ranges one request may ask for. A `Range` header with more is ignored and
 /// the whole file is sent (RFC 9110 §14.2 lets a server ignore `Range`), so a header of
 /// thousands of tiny ranges costs no more than a plain request.
-pub(crate) const MAX_RANGES: usize = 16;
+pub(super) const MAX_RANGES: usize = 16;
 
 /// What a `Range` header asks of a representation of a given length.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum RangeOutcome {
+pub(super) enum RangeOutcome {
     /// No usable `Range`: absent, malformed, another unit, or too many ranges. Send
     /// everything with 200.
     Full,
@@ -24,7 +24,7 @@ pub(crate) enum RangeOutcome {
 ///
 /// The work is linear in the header's length: parsing stops at the first problem or
 /// after [`MAX_RANGES`] ranges, and merging sorts at most that many.
-pub(crate) fn evaluate(header: &str, len: u64) -> RangeOutcome {
+pub(super) fn evaluate(header: &str, len: u64) -> RangeOutcome {
     let Some(specs) = strip_unit(header) else {
         return RangeOutcome::Full;
     };

@@ -155,7 +155,7 @@ impl<E: Into<BoxError> + Send + 'static> IntoEvent for Result<Event, E> {
 }
 
 /// Encodes `events` for the wire.
-pub(crate) fn encode<S>(events: S) -> ChunkStream
+pub(super) fn encode<S>(events: S) -> ChunkStream
 where
     S: Stream + Send + 'static,
     S::Item: IntoEvent,
@@ -169,7 +169,7 @@ where
 /// Adds a `:` comment to `stream` after every `every` without a chunk. The comment is
 /// only made when the connection asks for more, so a client that is not reading is not
 /// sent a backlog of them.
-pub(crate) fn keep_alive(stream: ChunkStream, every: Duration) -> ChunkStream {
+pub(super) fn keep_alive(stream: ChunkStream, every: Duration) -> ChunkStream {
     Box::pin(KeepAlive {
         inner: stream,
         every,

@@ -13,11 +13,11 @@ use tokio::sync::mpsc;
 use crate::error::{BoxError, PanicMessage};
 
 /// What a streamed body is made of once its items are converted.
-pub(crate) type ChunkStream = BoxStream<'static, Result<Bytes, BoxError>>;
+pub(super) type ChunkStream = BoxStream<'static, Result<Bytes, BoxError>>;
 
 /// How many chunks may wait between a producer and the connection: the channel of a
 /// [`StreamWriter`] and the hand-off from a blocking iterator hold at most this many.
-pub(crate) const QUEUED_CHUNKS: usize = 1;
+pub(super) const QUEUED_CHUNKS: usize = 1;
 
 /// An item of a streamed body: bytes-like (`Bytes`, `Vec<u8>`, `String`,
 /// `&'static str`, `&'static [u8]`), or a `Result` of one whose error ends the response
@@ -63,7 +63,7 @@ where
 }
 
 /// Converts a stream of chunks into the body's stream.
-pub(crate) fn chunks<S>(stream: S) -> ChunkStream
+pub(super) fn chunks<S>(stream: S) -> ChunkStream
 where
     S: Stream + Send + 'static,
     S::Item: Chunk,
@@ -74,7 +74,7 @@ where
 /// Turns a panic in the producer into an error item, which ends the response
 /// abnormally like any other stream error (and is logged with it), instead of unwinding
 /// through the connection.
-pub(crate) fn catch_panics(stream: ChunkStream) -> ChunkStream {
+pub(super) fn catch_panics(stream: ChunkStream) -> ChunkStream {
     Box::pin(CatchPanic {
         inner: stream,
         done: false,
@@ -110,7 +110,7 @@ impl Stream for CatchPanic {
 /// Runs a blocking iterator on tokio's blocking threads, handing its chunks over one at
 /// a time: the iterator starts when the body is first polled (never for HEAD), waits
 /// while the client is slow, and stops (and is dropped) when the client is gone.
-pub(crate) fn blocking<I>(iter: I) -> ChunkStream
+pub(super) fn blocking<I>(iter: I) -> ChunkStream
 where
     I: IntoIterator + Send + 'static,
     I::Item: Chunk,

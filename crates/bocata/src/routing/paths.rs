@@ -30,8 +30,8 @@ pub(crate) struct RoutePath {
 /// A view's type and name, which reverse routing looks a view up by.
 #[derive(Clone, Debug)]
 pub(crate) struct ViewId {
-    pub(crate) type_id: TypeId,
-    pub(crate) name: Cow<'static, str>,
+    pub(super) type_id: TypeId,
+    pub(super) name: Cow<'static, str>,
 }
 
 /// Which view a URL is wanted for.

@@ -29,7 +29,7 @@ const CATCH_ALL: &AsciiSet = &SEGMENT.remove(b'/');
 
 /// Why a URL could not be built.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub(crate) enum ReverseError {
+pub(super) enum ReverseError {
     #[error("route `{pattern}` needs a value for parameter `{name}`")]
     Missing { pattern: String, name: String },
     #[error("route `{pattern}` has no parameter `{name}`")]
@@ -45,7 +45,7 @@ pub(crate) fn with_query(path: &str, uri: &http::Uri) -> String {
 }
 
 /// The path of `pattern` with `params` filled in, each value percent-encoded.
-pub(crate) fn build(
+pub(super) fn build(
     pattern: &str,
     params: &[(&str, &dyn Display)],
 ) -> Result<String, ReverseError> {

@@ -43,18 +43,18 @@ pub(super) struct Serving {
 }
 
 /// The server's HTTP settings, shared by its connections.
-pub(crate) struct Protocols {
+pub(super) struct Protocols {
     /// For a connection whose first bytes are an HTTP/1 request, which is served
     /// without hyper-util's sniffing wrapper.
-    pub(crate) http1: http1::Builder,
+    pub(super) http1: http1::Builder,
     /// For the rest: HTTP/2 with prior knowledge, or first bytes that could still be
     /// either (the auto builder reads on until it knows).
-    pub(crate) auto: auto::Builder<Streams>,
+    pub(super) auto: auto::Builder<Streams>,
     /// The watchdog's limits: for the first request's head, and between requests.
-    pub(crate) header_read_timeout: Duration,
-    pub(crate) keep_alive_timeout: Duration,
+    pub(super) header_read_timeout: Duration,
+    pub(super) keep_alive_timeout: Duration,
     /// The largest HTTP/1 request head, in bytes.
-    pub(crate) max_header_size: usize,
+    pub(super) max_header_size: usize,
 }
 
 /// Serves `stream`, which holds `slot`, on a task of its own, watched by a task in

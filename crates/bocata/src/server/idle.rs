@@ -13,7 +13,7 @@ use std::time::Duration;
 /// Requests only count; the watchdog reads the clock, so a request costs no clock
 /// reading.
 #[derive(Debug, Default)]
-pub(crate) struct Activity(AtomicU64);
+pub(super) struct Activity(AtomicU64);
 
 /// One request in flight.
 const IN_FLIGHT: u64 = 1;
@@ -27,18 +27,18 @@ impl Activity {
 
     /// Marks a request in flight until the returned guard is dropped (with its
     /// response body, so a long download is not idle).
-    pub(crate) fn begin(self: &Arc<Self>) -> InFlight {
+    pub(super) fn begin(self: &Arc<Self>) -> InFlight {
         self.0.fetch_add(EVENT + IN_FLIGHT, Ordering::AcqRel);
         InFlight(Arc::clone(self))
     }
 
     /// Whether a request has begun on the connection.
-    pub(crate) fn begun(&self) -> bool {
+    pub(super) fn begun(&self) -> bool {
         self.0.load(Ordering::Acquire) != 0
     }
 
     /// Whether a request is in flight.
-    pub(crate) fn busy(&self) -> bool {
+    pub(super) fn busy(&self) -> bool {
         self.read().1
     }
 
@@ -52,7 +52,7 @@ impl Activity {
 
 /// A request in flight; see [`Activity::begin`].
 #[derive(Debug)]
-pub(crate) struct InFlight(Arc<Activity>);
+pub(super) struct InFlight(Arc<Activity>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
@@ -67,7 +67,7 @@ impl Drop for InFlight {
 /// with no request in flight and none beginning or ending. A connection left idle is
 /// so closed between `between` and twice `between` after its last request. A zero
 /// limit is no limit.
-pub(crate) async fn idle(activity: Arc<Activity>, first: Duration, between: Duration) {
+pub(super) async fn idle(activity: Arc<Activity>, first: Duration, between: Duration) {
     if !first.is_zero() {
         tokio::time::sleep(first).await;
         if !activity.begun() {

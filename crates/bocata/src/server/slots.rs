@@ -148,7 +148,7 @@ impl Slots {
 /// A connection's place, held as long as anything of the connection is: its requests,
 /// and an upgraded WebSocket.
 #[derive(Debug)]
-pub(crate) struct Slot {
+pub(super) struct Slot {
     slots: Arc<Slots>,
     ip: IpAddr,
     _permit: OwnedSemaphorePermit,

@@ -22,14 +22,14 @@ pub(crate) fn is_upgrade(headers: &HeaderMap) -> bool {
 
 /// A valid handshake: what the 101 answer needs.
 #[derive(Debug)]
-pub(crate) struct Handshake {
+pub(super) struct Handshake {
     accept: HeaderValue,
     offered_protocols: Vec<String>,
 }
 
 /// Checks a request that asks for a WebSocket; a bad one gets a 400 saying what is
 /// wrong, an unsupported version a 426 naming the version bocata speaks.
-pub(crate) fn check(
+pub(super) fn check(
     method: &Method,
     version: Version,
     headers: &HeaderMap,
@@ -74,7 +74,7 @@ pub(crate) fn check(
 
 impl Handshake {
     /// The first protocol the client offered that the view speaks.
-    pub(crate) fn choose(&self, supported: &[&str]) -> Option<String> {
+    pub(super) fn choose(&self, supported: &[&str]) -> Option<String> {
         self.offered_protocols
             .iter()
             .find(|p| supported.contains(&p.as_str()))
@@ -88,7 +88,7 @@ impl Handshake {
     /// cannot carry, since it has no body and hands the connection over (RFC 9110
     /// §7.6.1, §8.6, §15.2). Its body is left alone: an empty one, which may carry
     /// the hooks' background tasks.
-    pub(crate) fn respond(&self, response: &mut Response<Body>, protocol: Option<&str>) {
+    pub(super) fn respond(&self, response: &mut Response<Body>, protocol: Option<&str>) {
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
         let headers = response.headers_mut();
         let not_for_a_101: Vec<_> = headers

@@ -18,10 +18,10 @@ use std::time::Duration;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebSocketSettings {
-    pub(crate) max_message_size: usize,
-    pub(crate) max_frame_size: usize,
-    pub(crate) idle_timeout: Option<Duration>,
-    pub(crate) heartbeat: Option<Duration>,
+    pub(super) max_message_size: usize,
+    pub(super) max_frame_size: usize,
+    pub(super) idle_timeout: Option<Duration>,
+    pub(super) heartbeat: Option<Duration>,
 }
 
 impl Default for WebSocketSettings {
@@ -73,7 +73,7 @@ impl WebSocketSettings {
         self
     }
 
-    pub(crate) fn protocol_config(
+    pub(super) fn protocol_config(
         &self,
     ) -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
         tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
