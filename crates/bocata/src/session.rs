@@ -118,7 +118,7 @@ type Payload = (u8, String, String, i64, Option<i64>, Map<String, Value>);
 
 /// Why a session cookie gave an empty session.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub(crate) enum Refused {
+enum Refused {
     /// Not signed with the app's key: tampered with, truncated, forged, or another app's.
     #[error("its signature does not match the app's key")]
     Signature,

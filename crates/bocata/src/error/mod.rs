@@ -110,7 +110,7 @@ impl Error {
 
     /// What may be shown to the client: the message, or in debug mode the cause of a
     /// server error.
-    pub(crate) fn detail(&self, debug: bool) -> Option<Cow<'_, str>> {
+    fn detail(&self, debug: bool) -> Option<Cow<'_, str>> {
         self.message()
             .map(Cow::Borrowed)
             .or_else(|| debug.then(|| self.cause_chain()).flatten().map(Cow::Owned))

@@ -26,7 +26,7 @@ use crate::{Error, headers};
 
 /// How much of a file is read at a time. A response never holds more of a file than
 /// this in memory, whatever the file's size.
-pub(super) const CHUNK_SIZE: usize = 64 * 1024;
+const CHUNK_SIZE: usize = 64 * 1024;
 
 const BYTES: HeaderValue = HeaderValue::from_static("bytes");
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");

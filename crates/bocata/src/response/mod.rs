@@ -78,7 +78,7 @@ const EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
 /// Why a setter could not do what it was asked. Recorded on the `Res` and reported as a
 /// 500 when the response is finalized.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ResError {
+enum ResError {
     #[error("res.status() was given an invalid status code: {0}")]
     Status(http::Error),
     #[error("res.{setter}() was given an invalid header: {error}")]

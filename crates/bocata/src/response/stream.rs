@@ -17,7 +17,7 @@ pub(super) type ChunkStream = BoxStream<'static, Result<Bytes, BoxError>>;
 
 /// How many chunks may wait between a producer and the connection: the channel of a
 /// [`StreamWriter`] and the hand-off from a blocking iterator hold at most this many.
-pub(super) const QUEUED_CHUNKS: usize = 1;
+const QUEUED_CHUNKS: usize = 1;
 
 /// An item of a streamed body: bytes-like (`Bytes`, `Vec<u8>`, `String`,
 /// `&'static str`, `&'static [u8]`), or a `Result` of one whose error ends the response
