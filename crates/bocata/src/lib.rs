@@ -71,7 +71,18 @@
 //! | `sessions` | signed-cookie sessions: `App::secret_key`, `Request::session`, the `session` module |
 //! | `multipart` | uploads: `Request::multipart`, `App::multipart_limits` |
 //! | `websocket` | `View::on_websocket`, `App::websocket`, the `websocket` module |
-
+//!
+//! On docs.rs each item that a feature adds is marked with that feature.
+//!
+// Without its feature a module is absent: its row in the map points to the table above.
+#![cfg_attr(not(feature = "templates"), doc = "[`template`]: crate#cargo-features")]
+#![cfg_attr(not(feature = "sessions"), doc = "[`session`]: crate#cargo-features")]
+#![cfg_attr(not(feature = "sessions"), doc = "[`Session`]: crate#cargo-features")]
+#![cfg_attr(
+    not(feature = "websocket"),
+    doc = "[`websocket`]: crate#cargo-features"
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 pub mod app;

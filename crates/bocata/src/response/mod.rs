@@ -23,7 +23,7 @@
 //! | [`json_mut`](Res::json_mut) | a JSON value built field by field | `application/json` |
 //! | [`content`](Res::content) | raw bytes | `application/octet-stream` |
 //! | [`file`](Res::file) | a file, streamed in chunks | guessed from the extension |
-//! | [`template`](Res::template) | a rendered tera template | from the template's extension |
+//! | [`template`][Res::template] | a rendered tera template | from the template's extension |
 //! | [`streaming`](Res::streaming) | each chunk of a `Stream`, sent as produced | `application/octet-stream` |
 //! | [`streaming_blocking`](Res::streaming_blocking) | each chunk of a blocking iterator | `application/octet-stream` |
 //! | [`stream_writer`](Res::stream_writer) | each chunk sent through a [`StreamWriter`] | `application/octet-stream` |
@@ -36,6 +36,11 @@
 //! A setter given something invalid (a header value with CR/LF, a status of 1000, a
 //! value that fails to serialize) does not panic and is not ignored: the response
 //! becomes a `500 Internal Server Error` and the cause is logged.
+//!
+#![cfg_attr(
+    not(feature = "templates"),
+    doc = "[Res::template]: crate#cargo-features"
+)]
 
 mod background;
 mod conditional;
