@@ -168,13 +168,12 @@ impl StaticFiles {
             let mut sibling = path.as_os_str().to_owned();
             sibling.push(".");
             sibling.push(extension);
-            if let Some(sibling) = inside(root, Path::new(&sibling)).await {
-                if tokio::fs::metadata(&sibling)
+            if let Some(sibling) = inside(root, Path::new(&sibling)).await
+                && tokio::fs::metadata(&sibling)
                     .await
                     .is_ok_and(|m| m.is_file())
-                {
-                    return Some((sibling, encoding));
-                }
+            {
+                return Some((sibling, encoding));
             }
         }
         None

@@ -313,14 +313,14 @@ impl Request {
     /// The scheme the client used: `https` when a declared proxy says so in
     /// `X-Forwarded-Proto`, the URI's scheme (HTTP/2), or `http`.
     pub fn scheme(&self) -> &str {
-        if self.context.behind_proxy {
-            if let Some(proto) = self.header("x-forwarded-proto") {
-                return if proto.trim().eq_ignore_ascii_case("https") {
-                    "https"
-                } else {
-                    "http"
-                };
-            }
+        if self.context.behind_proxy
+            && let Some(proto) = self.header("x-forwarded-proto")
+        {
+            return if proto.trim().eq_ignore_ascii_case("https") {
+                "https"
+            } else {
+                "http"
+            };
         }
         self.head.uri.scheme_str().unwrap_or("http")
     }

@@ -59,10 +59,9 @@ pub(super) fn evaluate(method: &Method, headers: &HeaderMap, current: &Validator
     } else if let (Some(since), Some(modified)) = (
         header_date(headers, header::IF_UNMODIFIED_SINCE),
         current.last_modified,
-    ) {
-        if modified > since {
-            return Precondition::Failed;
-        }
+    ) && modified > since
+    {
+        return Precondition::Failed;
     }
     // Step 3 and 4: If-None-Match, or else If-Modified-Since (GET and HEAD only).
     if let Some(if_none_match) = headers::text(headers, header::IF_NONE_MATCH) {
@@ -77,10 +76,9 @@ pub(super) fn evaluate(method: &Method, headers: &HeaderMap, current: &Validator
         safe,
         header_date(headers, header::IF_MODIFIED_SINCE),
         current.last_modified,
-    ) {
-        if modified <= since {
-            return Precondition::NotModified;
-        }
+    ) && modified <= since
+    {
+        return Precondition::NotModified;
     }
     Precondition::Proceed
 }

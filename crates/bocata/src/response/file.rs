@@ -104,10 +104,10 @@ impl OpenFile {
         if let Ok(etag) = HeaderValue::try_from(&self.validators.etag) {
             headers.insert(header::ETAG, etag);
         }
-        if let Some(modified) = self.validators.last_modified {
-            if let Ok(date) = HeaderValue::try_from(httpdate::fmt_http_date(modified)) {
-                headers.insert(header::LAST_MODIFIED, date);
-            }
+        if let Some(modified) = self.validators.last_modified
+            && let Ok(date) = HeaderValue::try_from(httpdate::fmt_http_date(modified))
+        {
+            headers.insert(header::LAST_MODIFIED, date);
         }
 
         let outcome = if status == StatusCode::OK {

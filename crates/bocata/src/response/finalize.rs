@@ -108,11 +108,11 @@ impl Res {
             }
             Content::File(path) => {
                 let file = file.ok_or_else(|| Error::internal("a file response was not opened"))?;
-                if !headers.contains_key(header::CONTENT_DISPOSITION) {
-                    if let Some(value) = content_disposition(disposition, &file.name()) {
-                        let value = HeaderValue::try_from(value).map_err(Error::internal)?;
-                        headers.insert(header::CONTENT_DISPOSITION, value);
-                    }
+                if !headers.contains_key(header::CONTENT_DISPOSITION)
+                    && let Some(value) = content_disposition(disposition, &file.name())
+                {
+                    let value = HeaderValue::try_from(value).map_err(Error::internal)?;
+                    headers.insert(header::CONTENT_DISPOSITION, value);
                 }
                 headers
                     .entry(header::CONTENT_TYPE)

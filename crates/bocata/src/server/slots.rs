@@ -68,10 +68,10 @@ impl Slots {
     /// A slot for a connection from `ip`, closing the connection idle the longest to
     /// make room if need be.
     pub(super) fn admit(self: &Arc<Self>, ip: IpAddr) -> Admission {
-        if let Some(most) = self.per_address {
-            if self.state().addresses.get(&ip).copied().unwrap_or(0) >= most {
-                return Admission::TooManyFromAddress;
-            }
+        if let Some(most) = self.per_address
+            && self.state().addresses.get(&ip).copied().unwrap_or(0) >= most
+        {
+            return Admission::TooManyFromAddress;
         }
         match Arc::clone(&self.permits).try_acquire_owned() {
             Ok(permit) => Admission::Admitted(self.slot(permit, ip)),

@@ -138,10 +138,10 @@ impl http_body::Body for Sent {
         };
         stream.client_took();
         let frame = Pin::new(&mut this.inner).poll_frame(cx);
-        if let Poll::Ready(Some(Ok(frame))) = &frame {
-            if frame.is_data() {
-                stream.wait_for_client();
-            }
+        if let Poll::Ready(Some(Ok(frame))) = &frame
+            && frame.is_data()
+        {
+            stream.wait_for_client();
         }
         frame
     }
