@@ -11,6 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::Message as WireMessage;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -128,8 +129,8 @@ async fn connect(server: &Running, path: &str) -> Client {
 async fn next_text(client: &mut Client) -> String {
     loop {
         match within("a message", client.next()).await {
-            Some(Ok(Message::Text(text))) => return text.to_string(),
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Ok(WireMessage::Text(text))) => return text.to_string(),
+            Some(Ok(WireMessage::Ping(_) | WireMessage::Pong(_))) => {}
             other => panic!("expected text, got {other:?}"),
         }
     }
@@ -138,7 +139,7 @@ async fn next_text(client: &mut Client) -> String {
 async fn close_frame(client: &mut Client) -> Option<CloseFrame> {
     loop {
         match within("the close", client.next()).await {
-            Some(Ok(Message::Close(frame))) => return frame,
+            Some(Ok(WireMessage::Close(frame))) => return frame,
             Some(Ok(_)) => {}
             other => panic!("expected a close frame, got {other:?}"),
         }
@@ -152,37 +153,40 @@ async fn echo_of_text_binary_and_json() {
     let mut client = connect(&server, "/echo?name=ana").await;
     assert_eq!(next_text(&mut client).await, "hello ana");
 
-    client.send(Message::text("plain")).await.expect("send");
+    client.send(WireMessage::text("plain")).await.expect("send");
     assert_eq!(next_text(&mut client).await, "plain");
 
     client
-        .send(Message::Binary(vec![0, 1, 2, 255].into()))
+        .send(WireMessage::Binary(vec![0, 1, 2, 255].into()))
         .await
         .expect("send");
     loop {
         match within("binary", client.next()).await {
-            Some(Ok(Message::Binary(bytes))) => {
+            Some(Ok(WireMessage::Binary(bytes))) => {
                 assert_eq!(bytes.as_ref(), [0, 1, 2, 255]);
                 break;
             }
-            Some(Ok(Message::Ping(_))) => {}
+            Some(Ok(WireMessage::Ping(_))) => {}
             other => panic!("expected binary, got {other:?}"),
         }
     }
 
     client
-        .send(Message::text(r#"{"x":1,"y":2}"#))
+        .send(WireMessage::text(r#"{"x":1,"y":2}"#))
         .await
         .expect("send");
     let swapped: Move = serde_json::from_str(&next_text(&mut client).await).expect("JSON");
     assert_eq!((swapped.x, swapped.y), (2, 1));
-    client.send(Message::text("{not json")).await.expect("send");
+    client
+        .send(WireMessage::text("{not json"))
+        .await
+        .expect("send");
     assert!(
         next_text(&mut client).await.starts_with("bad move:"),
         "an error value, not a panic"
     );
 
-    client.send(Message::text("bye")).await.expect("send");
+    client.send(WireMessage::text("bye")).await.expect("send");
     let frame = close_frame(&mut client).await.expect("a close frame");
     assert_eq!(u16::from(frame.code), 4000);
     assert_eq!(frame.reason.as_str(), "see you");
@@ -197,18 +201,18 @@ async fn pings_are_answered_and_heartbeats_sent() {
     let mut client = connect(&server, "/echo").await;
     next_text(&mut client).await;
     client
-        .send(Message::Ping(b"are you there".to_vec().into()))
+        .send(WireMessage::Ping(b"are you there".to_vec().into()))
         .await
         .expect("send");
     let (mut pong, mut heartbeat) = (false, false);
     within("a pong and a heartbeat ping", async {
         while !(pong && heartbeat) {
             match client.next().await {
-                Some(Ok(Message::Pong(payload))) => {
+                Some(Ok(WireMessage::Pong(payload))) => {
                     assert_eq!(payload.as_ref(), b"are you there");
                     pong = true;
                 }
-                Some(Ok(Message::Ping(_))) => heartbeat = true,
+                Some(Ok(WireMessage::Ping(_))) => heartbeat = true,
                 other => panic!("unexpected {other:?}"),
             }
         }
@@ -224,7 +228,7 @@ async fn an_oversized_message_closes_with_1009() {
     let mut client = connect(&server, "/echo").await;
     next_text(&mut client).await;
     client
-        .send(Message::text("x".repeat(4096)))
+        .send(WireMessage::text("x".repeat(4096)))
         .await
         .expect("send");
     let frame = close_frame(&mut client).await.expect("a close frame");
@@ -457,7 +461,7 @@ async fn the_101_carries_the_hooks_headers_and_cookies_over_a_real_socket() {
     // The socket works: the hooks' meddling broke nothing.
     assert_eq!(next_text(&mut client).await, "hello stranger");
     client
-        .send(Message::text("still here"))
+        .send(WireMessage::text("still here"))
         .await
         .expect("send");
     assert_eq!(next_text(&mut client).await, "still here");
@@ -558,20 +562,20 @@ async fn a_thousand_sockets_each_echo_a_hundred_messages() {
             let (mut client, _) = connect_async(url).await.expect("connected");
             let mut received = 0;
             while received == 0 {
-                if let Some(Ok(Message::Text(_))) = client.next().await {
+                if let Some(Ok(WireMessage::Text(_))) = client.next().await {
                     received = 1; // the greeting
                 }
             }
             for m in 0..100 {
                 client
-                    .send(Message::text(format!("{c}:{m}")))
+                    .send(WireMessage::text(format!("{c}:{m}")))
                     .await
                     .expect("send");
             }
             let mut echoed = 0;
             while echoed < 100 {
                 match client.next().await {
-                    Some(Ok(Message::Text(text))) => {
+                    Some(Ok(WireMessage::Text(text))) => {
                         assert_eq!(
                             text.as_str(),
                             format!("{c}:{echoed}"),

@@ -11,6 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message as WireMessage;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
@@ -294,7 +295,7 @@ async fn connect(server: &Running, path: &str) -> Client {
         .await
         .expect("the handshake succeeds");
     match within("the greeting", client.next()).await {
-        Some(Ok(Message::Text(text))) => assert_eq!(text.as_str(), "ready"),
+        Some(Ok(WireMessage::Text(text))) => assert_eq!(text.as_str(), "ready"),
         other => panic!("expected the greeting, got {other:?}"),
     }
     client
@@ -305,7 +306,7 @@ async fn connect(server: &Running, path: &str) -> Client {
 async fn close_frame(client: &mut Client) -> Option<CloseFrame> {
     loop {
         match within("the close", client.next()).await {
-            Some(Ok(Message::Close(frame))) => return frame,
+            Some(Ok(WireMessage::Close(frame))) => return frame,
             Some(Ok(_)) => {}
             Some(Err(_)) | None => return None,
         }
@@ -334,7 +335,7 @@ async fn a_split_socket_is_closed_with_1009_for_a_message_too_big() {
     let (server, mut views) = start(quiet()).await;
     let mut client = connect(&server, "/split").await;
     client
-        .send(Message::text("x".repeat(1025)))
+        .send(WireMessage::text("x".repeat(1025)))
         .await
         .expect("sent");
     assert_eq!(
@@ -367,7 +368,7 @@ async fn a_split_socket_keeps_its_heartbeat() {
     let ping = within("a heartbeat ping", async {
         loop {
             match client.next().await {
-                Some(Ok(Message::Ping(_))) => return true,
+                Some(Ok(WireMessage::Ping(_))) => return true,
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => return false,
             }
@@ -382,16 +383,16 @@ async fn a_split_socket_keeps_its_heartbeat() {
 async fn the_sender_half_closes_with_its_own_code_and_reason() {
     let (server, mut views) = start(quiet()).await;
     let mut client = connect(&server, "/split").await;
-    client.send(Message::text("first")).await.expect("sent");
+    client.send(WireMessage::text("first")).await.expect("sent");
     client
-        .send(Message::Binary(vec![1, 2, 3].into()))
+        .send(WireMessage::Binary(vec![1, 2, 3].into()))
         .await
         .expect("sent");
     let mut echoed = None;
     let frame = loop {
         match within("the close", client.next()).await {
-            Some(Ok(Message::Text(text))) => echoed = Some(text.to_string()),
-            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(WireMessage::Text(text))) => echoed = Some(text.to_string()),
+            Some(Ok(WireMessage::Close(frame))) => break frame,
             other => panic!("expected the echo and a close, got {other:?}"),
         }
     };

@@ -6,10 +6,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::io::DuplexStream;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
+use tokio_tungstenite::tungstenite::protocol::Role;
 
-use crate::websocket::Message;
+use crate::websocket::{CloseFrame, Message};
 
 /// A WebSocket client connected in-process to a view's `on_websocket`; see
 /// [`TestRequest::websocket`](super::TestRequest::websocket).
@@ -48,7 +47,7 @@ impl TestWebSocket {
     /// If the connection is broken.
     pub async fn send(&mut self, message: Message) {
         self.stream
-            .send(message)
+            .send(message.into_wire())
             .await
             .expect("the WebSocket to accept a message");
     }
@@ -74,14 +73,18 @@ impl TestWebSocket {
 
     /// The next message, control frames included; `None` once the server closed.
     pub async fn recv(&mut self) -> Option<Message> {
-        self.stream.next().await?.ok()
+        loop {
+            if let Some(message) = Message::from_wire(self.stream.next().await?.ok()?) {
+                return Some(message);
+            }
+        }
     }
 
     /// The next text message, skipping control frames; `None` once closed.
     pub async fn recv_text(&mut self) -> Option<String> {
         loop {
             match self.recv().await? {
-                Message::Text(text) => return Some(text.to_string()),
+                Message::Text(text) => return Some(text),
                 Message::Close(_) => return None,
                 _ => {}
             }
@@ -102,7 +105,7 @@ impl TestWebSocket {
     pub async fn closed(&mut self) -> Option<(u16, String)> {
         loop {
             if let Message::Close(frame) = self.recv().await? {
-                return frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+                return frame.map(|f| (f.code, f.reason));
             }
         }
     }
@@ -114,9 +117,12 @@ impl TestWebSocket {
     /// If the connection is already broken.
     pub async fn close(&mut self, code: u16, reason: &str) {
         let frame = CloseFrame {
-            code: CloseCode::from(code),
-            reason: reason.into(),
+            code,
+            reason: reason.to_owned(),
         };
-        self.stream.close(Some(frame)).await.expect("a clean close");
+        self.stream
+            .send(Message::Close(Some(frame)).into_wire())
+            .await
+            .expect("a clean close");
     }
 }

@@ -37,11 +37,10 @@
 
 mod accept;
 pub(crate) mod handshake;
+mod message;
 mod settings;
 pub(crate) mod socket;
 
+pub use message::{CloseFrame, Message};
 pub use settings::WebSocketSettings;
 pub use socket::{WebSocket, WebSocketError, WebSocketReceiver, WebSocketSender};
-pub use tokio_tungstenite::tungstenite::Message;
-pub use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-pub use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;

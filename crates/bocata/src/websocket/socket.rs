@@ -18,13 +18,15 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite;
+use tokio_tungstenite::tungstenite::Message as Wire;
 use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
-use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_util::sync::CancellationToken;
 
 use super::WebSocketSettings;
+use super::message::Message;
 
 /// Any connection a WebSocket can run over: an upgraded HTTP connection, or the
 /// in-process pipe of the [`TestClient`](crate::testing::TestClient).
@@ -35,7 +37,7 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 type Stream = WebSocketStream<Box<dyn Io>>;
 
 /// The writing half, shared by the sender and the receiver.
-type Sink = Arc<Mutex<SplitSink<Stream, Message>>>;
+type Sink = Arc<Mutex<SplitSink<Stream, Wire>>>;
 
 /// How long `recv` tries to write a ping or a close frame of its own. The sender may
 /// be in the middle of a send, or the peer may have stopped reading; past this, the
@@ -275,7 +277,12 @@ impl WebSocketSender {
     ///
     /// When the connection is broken or closed.
     pub async fn send(&mut self, message: Message) -> Result<(), WebSocketError> {
-        self.sink.lock().await.send(message).await.map_err(problem)
+        self.sink
+            .lock()
+            .await
+            .send(message.into_wire())
+            .await
+            .map_err(problem)
     }
 
     /// Sends a text message.
@@ -322,9 +329,7 @@ impl WebSocketSender {
     pub async fn close(&mut self, code: u16, reason: &str) -> Result<(), WebSocketError> {
         let frame = close_frame(code, reason)?;
         let mut sink = self.sink.lock().await;
-        sink.send(Message::Close(Some(frame)))
-            .await
-            .map_err(problem)?;
+        sink.send(Wire::Close(Some(frame))).await.map_err(problem)?;
         sink.close().await.map_err(problem)
     }
 }
@@ -372,7 +377,7 @@ impl WebSocketReceiver {
             };
             // A cancelled call leaves the phase as it is, and the next call sends the
             // close again: the protocol sends it only once, and flushes it.
-            self.write_own(Message::Close(Some(frame))).await;
+            self.write_own(Wire::Close(Some(frame))).await;
             if let Phase::Closing(closing) = std::mem::replace(&mut self.phase, Phase::Ended) {
                 return closing.error.map(|error| Err(problem(error)));
             }
@@ -404,11 +409,15 @@ impl WebSocketReceiver {
                     };
                     self.last_heard = Instant::now();
                     match message {
-                        Message::Text(_) | Message::Binary(_) => return Event::Message(message),
+                        Wire::Text(_) | Wire::Binary(_) => {
+                            if let Some(message) = Message::from_wire(message) {
+                                return Event::Message(message);
+                            }
+                        }
                         // Pings and a close are answered by the protocol, which queues
                         // the answer and sends it on the next read; after a close that
                         // read ends the stream, and with it the socket.
-                        Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => {}
+                        Wire::Ping(_) | Wire::Pong(_) | Wire::Close(_) | Wire::Frame(_) => {}
                     }
                 }
                 () = until(idle_deadline) => return Event::Close(Closing {
@@ -420,7 +429,7 @@ impl WebSocketReceiver {
                     self.next_ping = self.settings.heartbeat.map(|every| Instant::now() + every);
                     // A broken connection shows on the read side; a peer that does not
                     // read is caught by the idle timeout.
-                    self.write_own(Message::Ping(Bytes::new())).await;
+                    self.write_own(Wire::Ping(Bytes::new())).await;
                 }
                 () = self.shutdown.cancelled() => return Event::Close(Closing {
                     code: CloseCode::Away,
@@ -432,8 +441,8 @@ impl WebSocketReceiver {
     }
 
     /// Writes a ping or a close of `recv`'s own, giving up after [`OWN_FRAME_TIMEOUT`].
-    async fn write_own(&self, message: Message) {
-        let closing = matches!(message, Message::Close(_));
+    async fn write_own(&self, message: Wire) {
+        let closing = matches!(message, Wire::Close(_));
         let write = async {
             let mut sink = self.sink.lock().await;
             sink.send(message).await?;
@@ -492,7 +501,7 @@ async fn until(deadline: Option<Instant>) {
 
 fn parse_json<T: DeserializeOwned>(message: &Message) -> Result<T, WebSocketError> {
     let parsed = match message {
-        Message::Text(text) => serde_json::from_str(text.as_str()),
+        Message::Text(text) => serde_json::from_str(text),
         Message::Binary(bytes) => serde_json::from_slice(bytes),
         _ => serde_json::from_str(""),
     };
@@ -578,17 +587,14 @@ mod tests {
         let (mut server, mut client, _shutdown) = pair(64).await;
         // 62 bytes on the wire: the pipe to the client has no room for a close frame.
         server.send_binary(vec![0; 60]).await.expect("sent");
-        client
-            .send(Message::text("x".repeat(32)))
-            .await
-            .expect("sent");
+        client.send(Wire::text("x".repeat(32))).await.expect("sent");
         let cancelled = tokio::time::timeout(Duration::from_millis(10), server.recv()).await;
         assert!(cancelled.is_err(), "the close could not be written yet");
 
         // The client reads, making room; the next `recv` finishes the close and
         // reports why, as the first would have.
         let first = client.next().await.expect("a message").expect("no error");
-        assert_eq!(first, Message::Binary(vec![0; 60].into()));
+        assert_eq!(first, Wire::Binary(vec![0; 60].into()));
         let error = server
             .recv()
             .await
@@ -596,7 +602,7 @@ mod tests {
             .expect_err("too big");
         assert!(error.is_too_big(), "{error}");
         let close = client.next().await.expect("a close").expect("no error");
-        let Message::Close(Some(frame)) = close else {
+        let Wire::Close(Some(frame)) = close else {
             panic!("expected a close frame, got {close:?}");
         };
         assert_eq!(frame.code, CloseCode::Size);
