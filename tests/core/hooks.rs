@@ -4,7 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use bocata::testing::TestClient;
-use bocata::{App, Request, Res, Result, Router, abort};
+use bocata::websocket::WebSocket;
+use bocata::{App, Methods, Request, Res, Result, Router, abort, with_hooks};
 
 /// Where hooks and views write down the order they ran in; the app holds it as state
 /// and the test keeps a handle.
@@ -42,6 +43,8 @@ step_hooks! {
     app_before_2, app_after_2 => "app 2";
     outer_before, outer_after => "outer";
     inner_before, inner_after => "inner";
+    view_before, view_after => "view's own";
+    post_before, post_after => "on POST";
 }
 
 async fn view(req: &Request, res: &mut Res) -> Result {
@@ -269,5 +272,199 @@ async fn missing_state_is_a_500_naming_the_type() {
         client.get("/").send().await.text(),
         "42",
         "the last value of a type wins"
+    );
+}
+
+#[tokio::test]
+async fn a_views_own_hooks_run_innermost_and_only_for_its_route() {
+    let trail = Arc::new(Trail::default());
+    let notes = Router::new()
+        .before(outer_before)
+        .after(outer_after)
+        .route(
+            "/hooked",
+            with_hooks(bocata::get(view))
+                .before(view_before)
+                .after(view_after),
+        )
+        .route("/plain", bocata::get(view));
+    let client = TestClient::new(
+        App::new()
+            .state(Arc::clone(&trail))
+            .before(app_before)
+            .after(app_after)
+            .mount("/notes", notes)
+            .route("/top", with_hooks(bocata::get(view)).before(view_before)),
+    );
+
+    assert_eq!(client.get("/notes/hooked").send().await.status(), 200);
+    assert_eq!(
+        trail.take(),
+        [
+            "before app",
+            "before outer",
+            "before view's own",
+            "view",
+            "after view's own",
+            "after outer",
+            "after app",
+        ]
+    );
+    client.get("/notes/plain").send().await;
+    assert_eq!(
+        trail.take(),
+        [
+            "before app",
+            "before outer",
+            "view",
+            "after outer",
+            "after app"
+        ],
+        "a sibling route does not get the view's hooks"
+    );
+    client.get("/top").send().await;
+    assert_eq!(
+        trail.take(),
+        ["before app", "before view's own", "view", "after app"],
+        "a view of the app itself can have hooks too"
+    );
+}
+
+async fn created(req: &Request, res: &mut Res) -> Result {
+    req.state::<Arc<Trail>>()?.push("view");
+    res.status(201).text("created");
+    Ok(())
+}
+
+async fn require_key(req: &mut Request, _res: &mut Res) -> Result {
+    if req.header("x-api-key") != Some("secret") {
+        return abort(401);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_hook_can_be_kept_to_some_methods() {
+    let trail = Arc::new(Trail::default());
+    let notes = with_hooks(bocata::get(view).post(created).delete(created))
+        .before_on(Methods::POST.with(Methods::DELETE), require_key)
+        .before_on(Methods::POST, post_before)
+        .after_on(Methods::POST, post_after);
+    let client = TestClient::new(App::new().state(Arc::clone(&trail)).route("/notes", notes));
+
+    let res = client.get("/notes").send().await;
+    assert_eq!(res.status(), 200, "reading needs no key");
+    assert_eq!(trail.take(), ["view"]);
+    let res = client.head("/notes").send().await;
+    assert_eq!(res.status(), 200, "HEAD is GET for hooks too");
+    assert_eq!(trail.take(), ["view"]);
+    let res = client.options("/notes").send().await;
+    assert_eq!(res.status(), 204, "OPTIONS is answered without hooks");
+    assert!(trail.take().is_empty());
+
+    let res = client.post("/notes").send().await;
+    assert_eq!(res.status(), 401, "writing does");
+    assert!(trail.take().is_empty(), "nothing ran after the refusal");
+    let res = client.delete("/notes").send().await;
+    assert_eq!(res.status(), 401);
+
+    let res = client
+        .post("/notes")
+        .header("x-api-key", "secret")
+        .send()
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(trail.take(), ["before on POST", "view", "after on POST"]);
+    let res = client
+        .delete("/notes")
+        .header("x-api-key", "secret")
+        .send()
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(trail.take(), ["view"], "the POST-only hooks skip DELETE");
+}
+
+struct Feed;
+
+#[bocata::view]
+impl Feed {
+    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        res.text("the page");
+        Ok(())
+    }
+
+    async fn on_websocket(&self, _req: &Request, mut ws: WebSocket) -> Result {
+        ws.send_text("live").await?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_websocket_upgrade_is_its_own_method_for_hooks() {
+    let client = TestClient::new(App::new().route(
+        "/feed",
+        with_hooks(Feed).before_on(Methods::WEBSOCKET, require_key),
+    ));
+    assert_eq!(client.get("/feed").send().await.text(), "the page");
+
+    let refused = client.get("/feed").websocket().await.err();
+    assert_eq!(
+        refused.map(|res| res.status()),
+        Some(http::StatusCode::UNAUTHORIZED)
+    );
+
+    let mut ws = client
+        .get("/feed")
+        .header("x-api-key", "secret")
+        .websocket()
+        .await
+        .expect("the key lets the upgrade through");
+    assert_eq!(ws.recv_text().await.as_deref(), Some("live"));
+}
+
+#[tokio::test]
+async fn a_routers_empty_path_is_its_mount_point() {
+    let trail = Arc::new(Trail::default());
+    let notes = Router::new()
+        .route("", bocata::get(view))
+        .route("/{item}", bocata::get(view));
+    let client = TestClient::new(
+        App::new()
+            .state(Arc::clone(&trail))
+            .mount("/notes", notes)
+            .mount(
+                "",
+                Router::new()
+                    .before(inner_before)
+                    .route("", bocata::get(view))
+                    .route("/about", bocata::get(view)),
+            ),
+    );
+    assert_eq!(client.get("/notes").send().await.text(), "view at /notes");
+    assert_eq!(
+        client.get("/notes/7").send().await.text(),
+        "view at /notes/7"
+    );
+    let res = client.get("/notes/").send().await;
+    assert_eq!(
+        res.status(),
+        308,
+        "the trailing slash redirects to the route"
+    );
+    assert_eq!(res.header("location"), Some("/notes"));
+
+    trail.take();
+    assert_eq!(client.get("/").send().await.text(), "view at /");
+    assert_eq!(client.get("/about").send().await.text(), "view at /about");
+    assert_eq!(
+        trail.take(),
+        ["before inner", "view", "before inner", "view"],
+        "a router mounted at the root keeps its hooks"
+    );
+    assert!(
+        App::new()
+            .try_mount("/x", Router::new().route("about", bocata::get(view)))
+            .is_err(),
+        "a non-empty path still needs its leading slash"
     );
 }

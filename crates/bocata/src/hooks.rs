@@ -52,8 +52,8 @@
 use std::sync::Arc;
 
 use crate::async_fn::async_fn_trait;
-use crate::view::BoxedHandler;
-use crate::{Handler, Request, Res};
+use crate::view::{BoxedHandler, Methods};
+use crate::{Handler, Request, Res, View};
 
 async_fn_trait! {
     /// An async function that can run before a view: any
@@ -61,26 +61,27 @@ async_fn_trait! {
     pub trait BeforeHook / BoxedBefore (req: &'a mut Request, res: &'a mut Res);
 }
 
-/// The hooks of one level (the app, or a router), or the chain of a route.
+/// The hooks of one level (the app, a router, a view), or the chain of a route. Each
+/// hook runs for the methods it was added for (all of them unless said otherwise).
 #[derive(Clone, Default)]
 pub(crate) struct Hooks {
-    pub(crate) before: Vec<Arc<dyn BoxedBefore>>,
-    pub(crate) after: Vec<Arc<dyn BoxedHandler>>,
+    pub(crate) before: Vec<(Methods, Arc<dyn BoxedBefore>)>,
+    pub(crate) after: Vec<(Methods, Arc<dyn BoxedHandler>)>,
 }
 
 impl Hooks {
-    pub(crate) fn add_before<H>(&mut self, hook: H)
+    pub(crate) fn add_before<H>(&mut self, methods: Methods, hook: H)
     where
         H: for<'a> BeforeHook<'a>,
     {
-        self.before.push(Arc::new(hook));
+        self.before.push((methods, Arc::new(hook)));
     }
 
-    pub(crate) fn add_after<H>(&mut self, hook: H)
+    pub(crate) fn add_after<H>(&mut self, methods: Methods, hook: H)
     where
         H: for<'a> Handler<'a>,
     {
-        self.after.push(Arc::new(hook));
+        self.after.push((methods, Arc::new(hook)));
     }
 
     /// The chain of a route mounted inside `self`'s level, whose own level has `inner`:
@@ -99,5 +100,156 @@ impl std::fmt::Debug for Hooks {
             .field("before", &self.before.len())
             .field("after", &self.after.len())
             .finish()
+    }
+}
+
+/// A view with hooks of its own, for the one route it is served at: Falcon's
+/// `@falcon.before(hook)` on a resource, Bocadillo's `@before(hook)` on a view. Make
+/// one with [`with_hooks`], and give it to [`App::route`](crate::App::route) or
+/// [`Router::route`](crate::Router::route) in place of the view.
+///
+/// Its hooks run inside those of the app and of the routers around the route: its
+/// before hooks last, its after hooks first. A hook can be kept to some of the view's
+/// methods (Falcon's hooks on `on_post` alone): [`before_on`](Self::before_on),
+/// [`after_on`](Self::after_on).
+///
+/// ```
+/// use bocata::{App, Methods, Request, Res, Result, abort, with_hooks};
+///
+/// async fn require_api_key(req: &mut Request, _res: &mut Res) -> Result {
+///     if req.header("x-api-key") != Some("secret") {
+///         return abort(401);
+///     }
+///     Ok(())
+/// }
+///
+/// async fn list(_req: &Request, res: &mut Res) -> Result {
+///     res.json(&["a note"]);
+///     Ok(())
+/// }
+///
+/// async fn create(_req: &Request, res: &mut Res) -> Result {
+///     res.status(201);
+///     Ok(())
+/// }
+///
+/// let app = App::new()
+///     // Anyone may read; writing needs the key.
+///     .route(
+///         "/notes",
+///         with_hooks(bocata::get(list).post(create)).before_on(Methods::POST, require_api_key),
+///     );
+/// ```
+pub struct Hooked<V> {
+    view: V,
+    hooks: Hooks,
+}
+
+/// `view`, to give hooks of its own; see [`Hooked`].
+pub fn with_hooks<V: View>(view: V) -> Hooked<V> {
+    Hooked {
+        view,
+        hooks: Hooks::default(),
+    }
+}
+
+impl<V: View> Hooked<V> {
+    /// Runs `hook` before the view, for every method.
+    #[must_use]
+    pub fn before<H>(self, hook: H) -> Self
+    where
+        H: for<'a> BeforeHook<'a>,
+    {
+        self.before_on(Methods::EVERY, hook)
+    }
+
+    /// Runs `hook` after the view, for every method.
+    #[must_use]
+    pub fn after<H>(self, hook: H) -> Self
+    where
+        H: for<'a> Handler<'a>,
+    {
+        self.after_on(Methods::EVERY, hook)
+    }
+
+    /// Runs `hook` before the view when the request is for one of `methods`
+    /// (`Methods::POST.with(Methods::PUT)`; a WebSocket upgrade is
+    /// [`Methods::WEBSOCKET`]).
+    #[must_use]
+    pub fn before_on<H>(mut self, methods: Methods, hook: H) -> Self
+    where
+        H: for<'a> BeforeHook<'a>,
+    {
+        self.hooks.add_before(methods, hook);
+        self
+    }
+
+    /// Runs `hook` after the view when the request is for one of `methods`.
+    #[must_use]
+    pub fn after_on<H>(mut self, methods: Methods, hook: H) -> Self
+    where
+        H: for<'a> Handler<'a>,
+    {
+        self.hooks.add_after(methods, hook);
+        self
+    }
+}
+
+impl<V> std::fmt::Debug for Hooked<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooked")
+            .field("view", &std::any::type_name::<V>())
+            .field("hooks", &self.hooks)
+            .finish()
+    }
+}
+
+/// What a route serves: a [`View`], or a view [`with_hooks`] of its own. Taken by
+/// [`App::route`](crate::App::route) and [`Router::route`](crate::Router::route).
+pub trait IntoRoute {
+    /// The view and its own hooks, as the route table keeps them. Only bocata can read
+    /// what this returns.
+    #[doc(hidden)]
+    fn into_route(self) -> route::Parts;
+}
+
+impl<V: View> IntoRoute for V {
+    fn into_route(self) -> route::Parts {
+        route::Parts {
+            view: Arc::new(self),
+            hooks: Hooks::default(),
+        }
+    }
+}
+
+impl<V: View> IntoRoute for Hooked<V> {
+    fn into_route(self) -> route::Parts {
+        route::Parts {
+            view: Arc::new(self.view),
+            hooks: self.hooks,
+        }
+    }
+}
+
+pub(crate) mod route {
+    use std::sync::Arc;
+
+    use super::Hooks;
+    use crate::view::ErasedView;
+
+    /// A route's view and its own hooks.
+    #[allow(unreachable_pub)] // Public in a private module: nameable by bocata alone.
+    pub struct Parts {
+        pub(crate) view: Arc<dyn ErasedView>,
+        pub(crate) hooks: Hooks,
+    }
+
+    impl std::fmt::Debug for Parts {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Parts")
+                .field("view", &self.view.name())
+                .field("hooks", &self.hooks)
+                .finish()
+        }
     }
 }

@@ -49,7 +49,7 @@
 //! | [`response`] | [`Res`]: body kinds and setters |
 //! | [`error`] | [`Error`], [`abort`], negotiated error bodies |
 //! | [`app`] | [`App`]: routes, state and settings; a `tower::Service` |
-//! | [`hooks`] | before and after hooks, for the app and for each [`Router`] |
+//! | [`hooks`] | before and after hooks, for the app, each [`Router`] and each view |
 //! | [`server`] | [`Server`]: HTTP/1.1 + HTTP/2, graceful shutdown |
 //! | [`template`] | tera templates and `url_for` |
 //! | [`session`] | [`Session`]: values in a signed cookie |
@@ -117,6 +117,7 @@ pub mod websocket;
 pub use app::App;
 #[doc(inline)]
 pub use error::{Error, Result, abort};
+pub use hooks::with_hooks;
 #[doc(inline)]
 pub use request::Request;
 #[doc(inline)]

@@ -1,12 +1,10 @@
 //! Routers: groups of routes with their own hooks, mounted under a prefix (Flask's and
 //! BustAPI's blueprints).
 
-use std::sync::Arc;
-
-use crate::hooks::{BeforeHook, Hooks};
+use crate::Handler;
+use crate::hooks::{BeforeHook, Hooks, IntoRoute, route};
 use crate::routing::{RouteError, Target};
-use crate::view::ErasedView;
-use crate::{Handler, View};
+use crate::view::Methods;
 
 /// A group of routes with their own before and after hooks, mounted under a prefix with
 /// [`App::mount`](crate::App::mount) or inside another router with
@@ -30,12 +28,34 @@ use crate::{Handler, View};
 /// ```
 ///
 /// Routes are joined to the prefix as written: `/users` under `/admin` is
-/// `/admin/users`, and `/` under `/admin` is `/admin/` (with `/admin` redirecting to it,
-/// see [`routing`](crate::routing)). Prefixes may hold parameters (`/users/{id}`),
-/// which the router's views read like their own.
+/// `/admin/users`, `/` under `/admin` is `/admin/` (with `/admin` redirecting to it,
+/// see [`routing`](crate::routing)), and the empty path `""` is `/admin` itself.
+/// Prefixes may hold parameters (`/users/{id}`), which the router's views read like
+/// their own. A router mounted at `""` adds its routes (and its hooks) at the root.
+///
+/// ```
+/// use bocata::{App, Request, Res, Result, Router};
+///
+/// async fn list(_req: &Request, res: &mut Res) -> Result {
+///     res.json(&["a note"]);
+///     Ok(())
+/// }
+///
+/// async fn one(req: &Request, res: &mut Res) -> Result {
+///     let id: u32 = req.param("id")?;
+///     res.json(&id);
+///     Ok(())
+/// }
+///
+/// // `/notes` and `/notes/{id}`, with no trailing slash anywhere.
+/// let notes = Router::new()
+///     .route("", bocata::get(list))
+///     .route("/{id}", bocata::get(one));
+/// let app = App::new().mount("/notes", notes);
+/// ```
 #[derive(Default)]
 pub struct Router {
-    routes: Vec<(String, Arc<dyn ErasedView>)>,
+    routes: Vec<(String, route::Parts)>,
     mounts: Vec<(String, Router)>,
     hooks: Hooks,
 }
@@ -46,11 +66,12 @@ impl Router {
         Self::default()
     }
 
-    /// Serves `view` at `path`, relative to where the router is mounted. Conflicts are
-    /// reported when the router is mounted.
+    /// Serves `view` (or a view [`with_hooks`](crate::with_hooks) of its own) at
+    /// `path`, relative to where the router is mounted: `""` is the mount point itself.
+    /// Conflicts are reported when the router is mounted.
     #[must_use]
-    pub fn route(mut self, path: &str, view: impl View) -> Self {
-        self.routes.push((path.to_owned(), Arc::new(view)));
+    pub fn route(mut self, path: &str, view: impl IntoRoute) -> Self {
+        self.routes.push((path.to_owned(), view.into_route()));
         self
     }
 
@@ -69,7 +90,7 @@ impl Router {
     where
         H: for<'a> BeforeHook<'a>,
     {
-        self.hooks.add_before(hook);
+        self.hooks.add_before(Methods::EVERY, hook);
         self
     }
 
@@ -80,7 +101,7 @@ impl Router {
     where
         H: for<'a> Handler<'a>,
     {
-        self.hooks.add_after(hook);
+        self.hooks.add_after(Methods::EVERY, hook);
         self
     }
 
@@ -94,8 +115,9 @@ impl Router {
     ) -> Result<(), RouteError> {
         let prefix = prefix.trim_end_matches('/');
         let hooks = outer.around(&self.hooks);
-        for (path, view) in self.routes {
-            out.push((join(prefix, &path)?, Target::View(view), hooks.clone()));
+        for (path, route) in self.routes {
+            let chain = hooks.around(&route.hooks);
+            out.push((join(prefix, &path)?, Target::View(route.view), chain));
         }
         for (inner, router) in self.mounts {
             router.flatten(&join(prefix, &inner)?, &hooks, out)?;
@@ -105,12 +127,15 @@ impl Router {
 }
 
 /// `prefix` (without a trailing slash) followed by `path`, which must start with `/`
-/// (so `users` under `/admin` is an error, not `/adminusers`).
+/// (so `users` under `/admin` is an error, not `/adminusers`) or be empty: the prefix
+/// itself.
 fn join(prefix: &str, path: &str) -> Result<String, RouteError> {
-    if !path.starts_with('/') {
-        return Err(RouteError::NoLeadingSlash(path.to_owned()));
+    match path {
+        "" if prefix.is_empty() => Ok("/".to_owned()),
+        "" => Ok(prefix.to_owned()),
+        _ if !path.starts_with('/') => Err(RouteError::NoLeadingSlash(path.to_owned())),
+        _ => Ok(format!("{prefix}{path}")),
     }
-    Ok(format!("{prefix}{path}"))
 }
 
 impl std::fmt::Debug for Router {

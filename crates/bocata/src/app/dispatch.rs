@@ -246,26 +246,33 @@ impl App {
         request: &mut Request,
         res: &mut Res,
     ) -> crate::Result {
-        self.run_before(endpoint, request, res).await?;
+        self.run_before(endpoint, method, request, res).await?;
         if !res.is_complete() {
             view.call(method, request, res).await?;
         }
         let (app, route) = (&self.shared.hooks, &endpoint.hooks);
-        for hook in route.after.iter().chain(&app.after) {
-            hook.call_boxed(request, res).await?;
+        for (methods, hook) in route.after.iter().chain(&app.after) {
+            if methods.contains(method) {
+                hook.call_boxed(request, res).await?;
+            }
         }
         Ok(())
     }
 
-    /// The app's and the route's before hooks, until one completes the response.
+    /// The app's and the route's before hooks for `method`, until one completes the
+    /// response.
     pub(crate) async fn run_before(
         &self,
         endpoint: &Endpoint,
+        method: Methods,
         request: &mut Request,
         res: &mut Res,
     ) -> crate::Result {
         let (app, route) = (&self.shared.hooks, &endpoint.hooks);
-        for hook in app.before.iter().chain(&route.before) {
+        for (methods, hook) in app.before.iter().chain(&route.before) {
+            if !methods.contains(method) {
+                continue;
+            }
             hook.call_boxed(request, res).await?;
             if res.is_complete() {
                 break;

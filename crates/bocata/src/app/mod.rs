@@ -17,7 +17,7 @@ pub use crate::context::{
     DEFAULT_BODY_LIMIT, DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_TIMEOUT, DEFAULT_CHUNK_TIMEOUT,
 };
 use crate::error::{BoxError, BoxedCatch, CatchHandler};
-use crate::hooks::{BeforeHook, Hooks};
+use crate::hooks::{BeforeHook, Hooks, IntoRoute};
 #[cfg(feature = "multipart")]
 use crate::request::multipart::MultipartLimits;
 use crate::routing::paths::Paths;
@@ -29,9 +29,10 @@ use crate::session::SessionConfig;
 use crate::static_files::{self, StaticFiles};
 #[cfg(feature = "templates")]
 use crate::template::Templates;
+use crate::view::Methods;
 #[cfg(feature = "websocket")]
 use crate::websocket::WebSocketSettings;
-use crate::{Handler, Router, View};
+use crate::{Handler, Router};
 
 /// A bocata application: a table of routes to views, and the settings they share.
 ///
@@ -143,7 +144,7 @@ impl App {
     /// ```
     #[must_use]
     #[track_caller]
-    pub fn route(self, path: &str, view: impl View) -> Self {
+    pub fn route(self, path: &str, view: impl IntoRoute) -> Self {
         match self.try_route(path, view) {
             Ok(app) => app,
             Err(e) => panic!("bocata: {e}"),
@@ -160,9 +161,10 @@ impl App {
     /// let err = app.try_route("/users/{name}", bocata::get(a)).err().unwrap();
     /// assert!(err.to_string().contains("conflicts with `/users/{id}`"));
     /// ```
-    pub fn try_route(mut self, path: &str, view: impl View) -> Result<Self, RouteError> {
+    pub fn try_route(mut self, path: &str, view: impl IntoRoute) -> Result<Self, RouteError> {
+        let route = view.into_route();
         let (routes, paths) = self.routes_mut();
-        routes.insert(paths, path, Target::View(Arc::new(view)), Hooks::default())?;
+        routes.insert(paths, path, Target::View(route.view), route.hooks)?;
         Ok(self)
     }
 
@@ -289,7 +291,7 @@ impl App {
     where
         H: for<'a> BeforeHook<'a>,
     {
-        self.shared_mut().hooks.add_before(hook);
+        self.shared_mut().hooks.add_before(Methods::EVERY, hook);
         self
     }
 
@@ -300,7 +302,7 @@ impl App {
     where
         H: for<'a> Handler<'a>,
     {
-        self.shared_mut().hooks.add_after(hook);
+        self.shared_mut().hooks.add_after(Methods::EVERY, hook);
         self
     }
 

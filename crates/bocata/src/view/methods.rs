@@ -34,6 +34,9 @@ impl Methods {
     pub const DELETE: Self = Self(1 << 4);
     /// A WebSocket upgrade of a `GET` (`on_websocket`).
     pub const WEBSOCKET: Self = Self(1 << 5);
+    /// Every method, a WebSocket upgrade included: what a hook added without a set of
+    /// methods runs for.
+    pub(crate) const EVERY: Self = Self((1 << 6) - 1);
 
     /// Every method in `self` and in `other`.
     #[must_use]

@@ -18,7 +18,7 @@ use crate::context::ConnectionContext;
 use crate::error::catch_panic;
 use crate::request::RequestBody;
 use crate::routing::{Endpoint, ParamRanges};
-use crate::view::ErasedView;
+use crate::view::{ErasedView, Methods};
 use crate::{App, Error, Request, Res};
 
 /// Where the socket's connection comes from, once the 101 has gone out.
@@ -67,9 +67,10 @@ impl App {
         let context = Arc::clone(&self.shared.context);
         let mut request = Request::new(head, body, context, index, params, connection);
         let mut res = Res::new();
-        let before = catch_panic(self.run_before(endpoint, &mut request, &mut res))
-            .await
-            .unwrap_or_else(|panic| Err(panic.into()));
+        let before =
+            catch_panic(self.run_before(endpoint, Methods::WEBSOCKET, &mut request, &mut res))
+                .await
+                .unwrap_or_else(|panic| Err(panic.into()));
         match before {
             Ok(()) if !res.is_complete() => {}
             // Refused by a hook: its answer, or its error, goes out instead of the 101.
