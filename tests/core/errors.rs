@@ -163,3 +163,79 @@ async fn head_of_an_error_has_headers_and_no_body() {
     assert_eq!(res.header("content-length"), Some("14"));
     assert!(res.bytes().is_empty());
 }
+
+#[tokio::test]
+async fn json_errors_makes_every_default_error_page_problem_json() {
+    async fn upload(req: &Request, res: &mut Res) -> Result {
+        res.text(format!("{} bytes", req.bytes().await?.len()));
+        Ok(())
+    }
+
+    async fn brew(_req: &Request, _res: &mut Res) -> Result {
+        abort(418)
+    }
+
+    async fn teapot(_caught: &bocata::error::Caught<'_>, res: &mut Res) -> Result {
+        res.text("short and stout");
+        Ok(())
+    }
+
+    let client = TestClient::new(
+        app()
+            .route("/upload", bocata::post(upload))
+            .body_limit(8)
+            .catch(418, teapot)
+            .route("/teapot", bocata::get(brew))
+            .json_errors(true),
+    );
+    let problem = |status: u16, title: &str| serde_json::json!({ "type": "about:blank", "title": title, "status": status });
+    let cases = [
+        (client.get("/nowhere"), problem(404, "Not Found")),
+        (client.get("/forbidden"), problem(403, "Forbidden")),
+        (client.get("/panic"), problem(500, "Internal Server Error")),
+        (client.get("/io"), problem(500, "Internal Server Error")),
+        (client.post("/ok"), problem(405, "Method Not Allowed")),
+        (
+            client.post("/upload").body("more than eight bytes"),
+            problem(413, "Payload Too Large"),
+        ),
+    ];
+    for (request, expected) in cases {
+        let res = request.header("accept", "text/html").send().await;
+        assert_eq!(
+            res.header("content-type"),
+            Some("application/problem+json"),
+            "{expected}"
+        );
+        let mut body = res.json::<serde_json::Value>();
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("detail");
+        }
+        assert_eq!(body, expected, "whatever the client accepts");
+        assert_eq!(
+            Some(u64::from(res.status().as_u16())),
+            expected["status"].as_u64()
+        );
+    }
+
+    let res = client.post("/ok").send().await;
+    assert_eq!(
+        res.header("allow"),
+        Some("GET, HEAD, OPTIONS"),
+        "headers kept"
+    );
+    let res = client.get("/n/300").send().await;
+    assert_eq!(res.status(), 400);
+    let detail = res.json::<serde_json::Value>()["detail"].clone();
+    assert!(
+        detail.as_str().is_some_and(|d| d.contains("`n`")),
+        "{detail}"
+    );
+
+    let res = client.get("/teapot").send().await;
+    assert_eq!(
+        res.text(),
+        "short and stout",
+        "a catch handler's page is its own"
+    );
+}

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use http::{HeaderMap, Request, Response, Uri};
+use http::{Request, Response, Uri};
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt};
 
@@ -99,7 +99,7 @@ where
 /// page.
 fn failed(error: BoxError) -> Response<Body> {
     tracing::error!(target: "bocata::error", "a tower service failed: {error}");
-    render(&Error::internal(error), &HeaderMap::new(), false).map(Body::from_inner)
+    render(&Error::internal(error), false, false).map(Body::from_inner)
 }
 
 /// Keeps `layer` as a function from the app's service to the layered one.

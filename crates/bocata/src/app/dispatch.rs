@@ -36,6 +36,7 @@ use super::App;
 use crate::body::Body as TowerBody;
 use crate::context::ConnectionContext;
 use crate::error::{BoxError, BoxedCatch, Caught, catch_panic, render};
+use crate::headers::accepts_json;
 use crate::request::RequestBody;
 use crate::response::{Finalize, settle};
 use crate::routing::reverse::with_query;
@@ -372,7 +373,8 @@ impl App {
                 ),
             }
         }
-        render(err, request.headers(), self.shared.context.debug)
+        let json = self.shared.json_errors || accepts_json(request.headers());
+        render(err, json, self.shared.context.debug)
     }
 
     async fn error_page(

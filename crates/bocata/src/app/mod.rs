@@ -74,6 +74,7 @@ impl std::fmt::Debug for App {
             .field("state", &self.shared.context.state)
             .field("hooks", &self.shared.hooks)
             .field("debug", &self.shared.context.debug)
+            .field("json_errors", &self.shared.json_errors)
             .finish()
     }
 }
@@ -86,6 +87,8 @@ pub(crate) struct Shared {
     pub(crate) routes: Routes,
     hooks: Hooks,
     catchers: Vec<(StatusCode, Arc<dyn BoxedCatch>)>,
+    /// Whether every default error page is problem JSON, whatever the client accepts.
+    json_errors: bool,
     layers: Vec<BoxLayer>,
 }
 
@@ -547,6 +550,25 @@ impl App {
         let catchers = &mut self.shared_mut().catchers;
         catchers.retain(|(s, _)| *s != status);
         catchers.push((status, Arc::new(handler)));
+        self
+    }
+
+    /// Makes every default error page an RFC 9457 problem JSON object
+    /// (`application/problem+json`), whatever the client's `Accept` says: the habit of a
+    /// JSON API, and Falcon's default. Off, the page is problem JSON only for clients
+    /// that accept JSON and plain text for the rest. Pages from [`catch`](App::catch)
+    /// handlers are theirs to shape. Default: off.
+    ///
+    /// ```
+    /// use bocata::App;
+    ///
+    /// // A `GET /nope` from curl now gets
+    /// // {"type":"about:blank","title":"Not Found","status":404}
+    /// let app = App::new().json_errors(true);
+    /// ```
+    #[must_use]
+    pub fn json_errors(mut self, on: bool) -> Self {
+        self.shared_mut().json_errors = on;
         self
     }
 

@@ -1,11 +1,10 @@
 //! Turning an [`Error`] into a short, negotiated response body.
 
 use axum_core::body::Body;
-use http::{HeaderMap, HeaderValue, Response, header};
+use http::{HeaderValue, Response, header};
 use serde::Serialize;
 
 use super::Error;
-use crate::headers::accepts_json;
 
 const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
@@ -22,19 +21,18 @@ struct Problem<'a> {
     detail: Option<&'a str>,
 }
 
-/// Builds the response for `err`.
+/// Builds the response for `err`: problem JSON when `json`, plain text otherwise.
 ///
-/// `request_headers` picks the format (problem JSON when the client accepts JSON, plain
-/// text otherwise). The detail shown is the error's message; the cause of a server error
+/// The detail shown is the error's message; the cause of a server error
 /// is shown only when `debug` is on. Request data is never echoed unescaped: JSON is
 /// escaped by the serializer and plain text is sent with `X-Content-Type-Options: nosniff`.
-pub(crate) fn render(err: &Error, request_headers: &HeaderMap, debug: bool) -> Response<Body> {
+pub(crate) fn render(err: &Error, json: bool, debug: bool) -> Response<Body> {
     let status = err.status();
     let title = status.canonical_reason().unwrap_or("Error");
     let detail = err.detail(debug);
     let detail = detail.as_deref();
 
-    let (content_type, body) = if accepts_json(request_headers) {
+    let (content_type, body) = if json {
         let problem = Problem {
             kind: "about:blank",
             title,
@@ -63,7 +61,10 @@ pub(crate) fn render(err: &Error, request_headers: &HeaderMap, debug: bool) -> R
 
 #[cfg(test)]
 mod tests {
+    use http::HeaderMap;
+
     use super::*;
+    use crate::headers::accepts_json;
 
     fn accept(value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -94,9 +95,9 @@ mod tests {
     #[test]
     fn server_error_cause_is_hidden_unless_debug() {
         let err = Error::internal(std::io::Error::other("disk on fire"));
-        let hidden = render(&err, &HeaderMap::new(), false);
+        let hidden = render(&err, false, false);
         assert_eq!(hidden.status(), 500);
-        let shown = render(&err, &HeaderMap::new(), true);
+        let shown = render(&err, false, true);
         let size = |response: &Response<Body>| http_body::Body::size_hint(response.body()).exact();
         assert_eq!(
             size(&hidden),
