@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use bocata::http::HeaderValue;
+use bocata::response::BodyKind;
 use bocata::testing::TestClient;
-use bocata::{App, Error, Request, Res, Result, Router, abort};
+use bocata::{App, Error, Methods, Request, Res, Result, Router, abort, with_hooks};
 use bocata_tests::{LogCapture, Running, get, read, within};
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -160,6 +161,118 @@ async fn signup(req: &Request, res: &mut Res) -> Result {
     Ok(())
 }
 // ANCHOR_END: background
+
+// ANCHOR: per_view
+/// Before writing to `/notes`: the caller must hold the API key.
+async fn require_api_key(req: &mut Request, _res: &mut Res) -> Result {
+    match req.header("x-api-key") {
+        Some("key-of-ana") => Ok(()),
+        _ => Err(Error::new(401, "send your key in X-Api-Key")),
+    }
+}
+
+/// After every answer of `/notes`: the list changes, so no cache may keep it.
+async fn no_store(_req: &Request, res: &mut Res) -> Result {
+    res.header("cache-control", "no-store");
+    Ok(())
+}
+
+/// `GET /notes`
+async fn list_notes(_req: &Request, res: &mut Res) -> Result {
+    res.json(&["buy bread"]);
+    Ok(())
+}
+
+/// `POST /notes`
+async fn add_note(req: &Request, res: &mut Res) -> Result {
+    let note = req.text().await?;
+    res.status(201).json(&note);
+    Ok(())
+}
+
+/// `GET /`: open to everyone, with no hooks of its own.
+async fn home(_req: &Request, res: &mut Res) -> Result {
+    res.text("welcome");
+    Ok(())
+}
+
+fn notes_app() -> App {
+    let notes = with_hooks(bocata::get(list_notes).post(add_note))
+        .before_on(Methods::POST, require_api_key)
+        .after(no_store);
+    App::new()
+        .route("/", bocata::get(home))
+        .route("/notes", notes)
+}
+// ANCHOR_END: per_view
+
+// ANCHOR: read_back
+/// After every view: successful pages may be cached for a minute, unless the view
+/// chose otherwise. JSON, streams and errors are left alone.
+async fn cache_pages(_req: &Request, res: &mut Res) -> Result {
+    let page = matches!(res.body_kind(), BodyKind::Text | BodyKind::Template);
+    if page && res.status_code() == 200 && !res.headers().contains_key("cache-control") {
+        res.header("cache-control", "public, max-age=60");
+    }
+    Ok(())
+}
+// ANCHOR_END: read_back
+
+#[tokio::test]
+async fn a_hook_on_one_view_and_one_method() {
+    let client = TestClient::new(notes_app());
+    let res = client.get("/").send().await;
+    assert_eq!(res.text(), "welcome");
+    assert_eq!(
+        res.header("cache-control"),
+        None,
+        "other routes have no hooks"
+    );
+
+    let res = client.get("/notes").send().await;
+    assert_eq!(res.status(), 200, "reading needs no key");
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+
+    let res = client.post("/notes").body("call mum").send().await;
+    assert_eq!(res.status(), 401, "writing does");
+    let res = client
+        .post("/notes")
+        .header("x-api-key", "key-of-ana")
+        .body("call mum")
+        .send()
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<String>(), "call mum");
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+}
+
+#[tokio::test]
+async fn an_after_hook_reads_what_the_view_set() {
+    async fn teapot(_req: &Request, res: &mut Res) -> Result {
+        res.status(418).text("short and stout");
+        Ok(())
+    }
+
+    let client = TestClient::new(
+        App::new()
+            .after(cache_pages)
+            .route("/", bocata::get(home))
+            .route("/notes", bocata::get(list_notes))
+            .route("/teapot", bocata::get(teapot)),
+    );
+    let cached =
+        |res: &bocata::testing::TestResponse| res.header("cache-control").map(str::to_owned);
+    assert_eq!(
+        cached(&client.get("/").send().await).as_deref(),
+        Some("public, max-age=60")
+    );
+    assert_eq!(cached(&client.get("/notes").send().await), None, "JSON");
+    assert_eq!(
+        cached(&client.get("/teapot").send().await),
+        None,
+        "not a 200"
+    );
+}
 
 #[tokio::test]
 async fn a_before_hook_attaches_data_or_stops_the_request() {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use bocata::http::StatusCode;
 use bocata::testing::TestClient;
 use bocata::websocket::{Message, WebSocket};
-use bocata::{App, Error, Event, Request, Res, Result, Router, abort};
+use bocata::{App, Error, Event, Methods, Request, Res, Result, abort, with_hooks};
 use bocata_tests::{Fixture, LogCapture, within};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -328,12 +328,12 @@ async fn get_message(_req: &Request, res: &mut Res) -> Result {
     Ok(())
 }
 
-/// A router holds the views that share hooks; mounted at `/`, it adds no prefix.
+/// `@hooks.before(validate_has_my_header)` on `/message` alone.
 fn bocadillo_app(jobs: Jobs) -> App {
-    let guarded = Router::new()
-        .before(validate_has_my_header)
-        .route("/message", bocata::get(get_message));
-    App::new().route("/jobs", jobs).mount("/", guarded)
+    App::new().route("/jobs", jobs).route(
+        "/message",
+        with_hooks(bocata::get(get_message)).before(validate_has_my_header),
+    )
 }
 // ANCHOR_END: bocadillo_hooks
 
@@ -351,7 +351,7 @@ async fn bocadillo_hooks_on_one_view() {
     assert_eq!(
         client.get("/jobs").send().await.status(),
         200,
-        "the hook guards its router's views only"
+        "the hook guards its own view only"
     );
 }
 
@@ -497,6 +497,53 @@ async fn falcon_middleware_becomes_hooks() {
     assert_eq!(res.status(), 503, "answered before authentication");
     assert_eq!(res.text(), "back soon");
     assert_eq!(res.header("x-caller"), None);
+}
+
+// ANCHOR: falcon_hooks
+/// `def validate_token(req, resp, resource, params)`, for `@falcon.before`.
+async fn validate_token(req: &mut Request, _res: &mut Res) -> Result {
+    if req.header("authorization") != Some("Bearer s3cr3t") {
+        return Err(Error::new(401, "send a token"));
+    }
+    Ok(())
+}
+
+/// `def add_version(req, resp, resource)`, for `@falcon.after`.
+async fn add_version(_req: &Request, res: &mut Res) -> Result {
+    res.header("x-api-version", "2");
+    Ok(())
+}
+
+/// `@falcon.after(add_version)` on the class, `@falcon.before(validate_token)` on
+/// `on_put` alone.
+fn falcon_hooked() -> App {
+    let things = with_hooks(Things::default())
+        .after(add_version)
+        .before_on(Methods::PUT, validate_token);
+    App::new().route("/things/{thing_id}", things)
+}
+// ANCHOR_END: falcon_hooks
+
+#[tokio::test]
+async fn falcon_resource_and_method_hooks() {
+    let client = TestClient::new(falcon_hooked());
+    let res = client.put("/things/1").json(&json!(true)).send().await;
+    assert_eq!(res.status(), 401, "on_put needs the token");
+    let res = client
+        .put("/things/1")
+        .header("authorization", "Bearer s3cr3t")
+        .json(&json!(true))
+        .send()
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(res.header("x-api-version"), Some("2"));
+    let res = client.get("/things/1").send().await;
+    assert_eq!(res.status(), 200, "on_get does not");
+    assert_eq!(
+        res.header("x-api-version"),
+        Some("2"),
+        "the class hook runs for both"
+    );
 }
 
 // ANCHOR: falcon_websocket

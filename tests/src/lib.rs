@@ -254,6 +254,13 @@ pub async fn read(response: Response<hyper::body::Incoming>) -> (http::response:
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+/// The book's inline examples (those not included from a compiled file), gathered by
+/// `build.rs` and compiled as doctests so they cannot drift from the API either.
+#[cfg(doctest)]
+pub mod book {
+    include!(concat!(env!("OUT_DIR"), "/book_examples.rs"));
+}
+
 /// A folder of files for one test, removed when dropped.
 #[derive(Debug)]
 pub struct Fixture {

@@ -13,9 +13,11 @@ use super::{Content, HTML, JSON, Res, TEXT};
 /// # use bocata::{Request, Res, Result};
 /// use bocata::response::BodyKind;
 ///
-/// /// An after hook: cache successful HTML pages for a minute.
+/// /// An after hook: shared caches may keep successful pages for a minute, unless the
+/// /// view said otherwise.
 /// async fn cache_pages(_req: &Request, res: &mut Res) -> Result {
-///     if res.status_code().is_success() && res.body_kind() == BodyKind::Text {
+///     let page = matches!(res.body_kind(), BodyKind::Text | BodyKind::Template);
+///     if res.status_code().is_success() && page && !res.headers().contains_key("cache-control") {
 ///         res.header("cache-control", "public, max-age=60");
 ///     }
 ///     Ok(())
