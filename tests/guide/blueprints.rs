@@ -145,6 +145,83 @@ async fn a_path_no_route_matches_runs_no_hook() {
     assert_eq!(client.get("/admin/users/7").send().await.status(), 403);
 }
 
+// ANCHOR: root
+/// The notes API: `/notes` itself, and one note under it. No trailing slashes.
+mod notes {
+    use bocata::{Request, Res, Result, Router};
+
+    /// `""`: the prefix itself.
+    async fn list(_req: &Request, res: &mut Res) -> Result {
+        res.json(&["buy bread", "call mum"]);
+        Ok(())
+    }
+
+    /// `/{id}`
+    async fn one(req: &Request, res: &mut Res) -> Result {
+        let id: usize = req.param("id")?;
+        res.json(&id);
+        Ok(())
+    }
+
+    /// The notes blueprint.
+    pub(crate) fn router() -> Router {
+        Router::new()
+            .route("", bocata::get(list))
+            .route("/{id}", bocata::get(one))
+    }
+}
+
+/// The public pages: a router with no prefix, for the hook they share.
+mod pages {
+    use bocata::{Request, Res, Result, Router};
+
+    /// After every page: a page may be cached for an hour.
+    async fn cache_for_an_hour(_req: &Request, res: &mut Res) -> Result {
+        res.header("cache-control", "public, max-age=3600");
+        Ok(())
+    }
+
+    /// `GET /about`
+    async fn about(_req: &Request, res: &mut Res) -> Result {
+        res.text("about us");
+        Ok(())
+    }
+
+    /// The pages blueprint.
+    pub(crate) fn router() -> Router {
+        Router::new()
+            .after(cache_for_an_hour)
+            .route("/about", bocata::get(about))
+    }
+}
+
+fn site() -> App {
+    App::new()
+        .mount("/notes", notes::router())
+        .mount("", pages::router())
+}
+// ANCHOR_END: root
+
+#[tokio::test]
+async fn a_router_serves_its_prefix_and_can_be_mounted_at_the_root() {
+    let client = TestClient::new(site());
+    let res = client.get("/notes").send().await;
+    assert_eq!(res.json::<Vec<String>>(), ["buy bread", "call mum"]);
+    assert_eq!(client.get("/notes/1").send().await.text(), "1");
+    let res = client.get("/notes/").send().await;
+    assert_eq!(res.status(), 308);
+    assert_eq!(res.header("location"), Some("/notes"));
+
+    let res = client.get("/about").send().await;
+    assert_eq!(res.text(), "about us");
+    assert_eq!(res.header("cache-control"), Some("public, max-age=3600"));
+    assert_eq!(
+        client.get("/notes").send().await.header("cache-control"),
+        None,
+        "the pages' hook stays with the pages"
+    );
+}
+
 // ANCHOR: catch_all
 /// Every other path under the router's prefix: a 404, but only past its hooks.
 async fn nothing_here(_req: &Request, _res: &mut Res) -> Result {

@@ -259,7 +259,27 @@ impl App {
     }
 
     /// Mounts `router`'s routes under `prefix`, with the router's hooks around their
-    /// views (see [`Router`]).
+    /// views (see [`Router`]). The prefix `""` mounts them at the root, as they are
+    /// written: a group of top-level routes that share hooks.
+    ///
+    /// ```
+    /// use bocata::{App, Request, Res, Result, Router};
+    ///
+    /// async fn about(_req: &Request, res: &mut Res) -> Result {
+    ///     res.text("about us");
+    ///     Ok(())
+    /// }
+    ///
+    /// async fn cache_for_an_hour(_req: &Request, res: &mut Res) -> Result {
+    ///     res.header("cache-control", "public, max-age=3600");
+    ///     Ok(())
+    /// }
+    ///
+    /// let pages = Router::new()
+    ///     .after(cache_for_an_hour)
+    ///     .route("/about", bocata::get(about));
+    /// let app = App::new().mount("", pages); // serves /about
+    /// ```
     ///
     /// # Panics
     ///
