@@ -103,6 +103,34 @@ fn app(debug: bool) -> App {
 }
 // ANCHOR_END: debug
 
+// ANCHOR: json_errors
+/// A JSON API: every error is problem details, whatever the client accepts.
+fn api() -> App {
+    App::new()
+        .route("/users/{id}", bocata::get(show_user))
+        .json_errors(true)
+}
+// ANCHOR_END: json_errors
+
+#[tokio::test]
+async fn a_json_api_sends_problem_details_to_everyone() {
+    let client = TestClient::new(api());
+    for accept in ["text/html,*/*;q=0.8", "*/*"] {
+        let res = client.get("/users/9").header("accept", accept).send().await;
+        assert_eq!(res.status(), 404);
+        assert_eq!(res.header("content-type"), Some("application/problem+json"));
+        assert_eq!(
+            res.text(),
+            r#"{"type":"about:blank","title":"Not Found","status":404,"detail":"there is no user 9"}"#
+        );
+    }
+    let res = client.get("/nowhere").send().await;
+    assert_eq!(
+        res.text(),
+        r#"{"type":"about:blank","title":"Not Found","status":404}"#
+    );
+}
+
 #[tokio::test]
 async fn abort_stops_with_a_status() {
     let client = TestClient::new(app(false));
