@@ -358,7 +358,7 @@ impl App {
 
     /// The largest request body, in bytes, that [`Request::bytes`](crate::Request::bytes) and the readers built
     /// on it accept; a larger one is a `413 Payload Too Large`, refused without reading
-    /// the rest. A view can set its own with [`View::body_limit`]. Default: 1 MiB
+    /// the rest. A view can set its own with [`View::body_limit`](crate::View::body_limit). Default: 1 MiB
     /// ([`DEFAULT_BODY_LIMIT`]).
     #[must_use]
     pub fn body_limit(mut self, bytes: usize) -> Self {
