@@ -1,9 +1,15 @@
 //! The TestClient itself: query building, cookies kept across requests, the headers
-//! and cookies of the client.
+//! and cookies of the client, and what its WebSockets report of a close.
+
+use std::sync::{Arc, Mutex};
 
 use bocata::testing::TestClient;
-use bocata::websocket::WebSocket;
+use bocata::websocket::{
+    CloseFrame, Message, WebSocket, WebSocketReceiver, WebSocketSender, WebSocketSettings,
+};
 use bocata::{App, Request, Res, Result, abort};
+use bocata_tests::within;
+use tokio::sync::Notify;
 
 async fn login(req: &Request, res: &mut Res) -> Result {
     let user = req.query("user").unwrap_or_default();
@@ -279,4 +285,193 @@ async fn a_cookie_header_set_by_hand_is_sent_as_written_before_the_jars() {
         .with_cookie("user", "ana");
     let res = client.get("/headers").send().await;
     assert_eq!(seen(res.text(), "cookie"), "consent=yes; user=ana");
+}
+
+/// Echoes every message until the socket ends.
+struct Echo;
+
+#[bocata::view]
+impl Echo {
+    async fn on_websocket(&self, _req: &Request, mut ws: WebSocket) -> Result {
+        while let Some(Ok(message)) = ws.recv().await {
+            ws.send(message).await?;
+        }
+        Ok(())
+    }
+}
+
+fn echo(settings: WebSocketSettings) -> TestClient {
+    TestClient::new(App::new().route("/echo", Echo).websocket(settings))
+}
+
+#[tokio::test]
+async fn a_message_over_a_limit_is_answered_with_1009_whatever_its_size() {
+    // The pipe between the client and the app holds 64 KiB: the small messages are
+    // written whole before the server reads them, the large ones are refused while
+    // they are being written (a frame over the limit as soon as its header is read).
+    let cases = [
+        (
+            "message limit, small",
+            WebSocketSettings::new().max_message_size(1024),
+            4096,
+        ),
+        (
+            "message limit, large",
+            WebSocketSettings::new().max_message_size(1024),
+            256 * 1024,
+        ),
+        (
+            "frame limit, small",
+            WebSocketSettings::new().max_frame_size(1024),
+            4096,
+        ),
+        (
+            "frame limit, large",
+            WebSocketSettings::new().max_frame_size(1024),
+            256 * 1024,
+        ),
+        (
+            "the default limits",
+            WebSocketSettings::new(),
+            2 * 1024 * 1024,
+        ),
+    ];
+    for (case, settings, size) in cases {
+        let client = echo(settings);
+        let mut ws = client.get("/echo").websocket().await.expect("accepted");
+        ws.send_text("small").await;
+        assert_eq!(ws.recv_text().await.as_deref(), Some("small"), "{case}");
+        ws.send(Message::text("x".repeat(size))).await;
+        assert_eq!(
+            within("the close", ws.closed()).await,
+            Some((1009, "message too big".to_owned())),
+            "{case}"
+        );
+        assert_eq!(ws.recv().await, None, "{case}: nothing after the close");
+        ws.send_text("after the close").await;
+        assert_eq!(
+            ws.recv().await,
+            None,
+            "{case}: dropped, as a browser drops it"
+        );
+    }
+}
+
+#[tokio::test]
+async fn try_send_returns_the_close_of_a_message_refused_while_it_was_written() {
+    let client = echo(WebSocketSettings::new().max_frame_size(1024));
+    let mut ws = client.get("/echo").websocket().await.expect("accepted");
+    assert_eq!(ws.try_send(Message::text("fits")).await, Ok(()));
+    assert_eq!(ws.recv_text().await.as_deref(), Some("fits"));
+    let too_big = CloseFrame {
+        code: 1009,
+        reason: "message too big".to_owned(),
+    };
+    let big = Message::binary(vec![0; 256 * 1024]);
+    assert_eq!(ws.try_send(big).await, Err(too_big.clone()));
+    assert_eq!(
+        ws.try_send(Message::text("again")).await,
+        Err(too_big.clone()),
+        "closed stays closed"
+    );
+    assert_eq!(
+        ws.recv().await,
+        Some(Message::Close(Some(too_big))),
+        "the close is left for recv too"
+    );
+    assert_eq!(ws.recv().await, None);
+}
+
+/// What the [`Closer`] view left behind for the test: its socket, still open, and a
+/// signal that it has sent everything.
+#[derive(Clone, Default)]
+struct Left {
+    socket: Arc<Mutex<Option<(WebSocketSender, WebSocketReceiver)>>>,
+    done: Arc<Notify>,
+}
+
+impl Left {
+    /// Drops the view's socket, which ends the pipe.
+    fn drop_socket(&self) {
+        drop(self.socket.lock().expect("not poisoned").take());
+    }
+}
+
+/// Sends two messages and, if `close` is set, a close with 4000; then hands its socket
+/// to the test rather than dropping it.
+struct Closer {
+    close: bool,
+    left: Left,
+}
+
+#[bocata::view]
+impl Closer {
+    async fn on_websocket(&self, _req: &Request, ws: WebSocket) -> Result {
+        let (mut sender, receiver) = ws.split();
+        sender.send_text("one").await?;
+        sender.send_text("two").await?;
+        if self.close {
+            sender.close(4000, "done").await?;
+        }
+        *self.left.socket.lock().expect("not poisoned") = Some((sender, receiver));
+        self.left.done.notify_one();
+        Ok(())
+    }
+}
+
+fn closer(close: bool, left: &Left) -> TestClient {
+    TestClient::new(App::new().route(
+        "/closer",
+        Closer {
+            close,
+            left: left.clone(),
+        },
+    ))
+}
+
+#[tokio::test]
+async fn try_send_finds_a_close_already_in_the_pipe_and_keeps_the_messages_before_it() {
+    let left = Left::default();
+    let client = closer(true, &left);
+    let mut ws = client.get("/closer").websocket().await.expect("accepted");
+    within("the view", left.done.notified()).await;
+    // The server still holds the pipe, so the message could be written: only the
+    // close already read tells that the socket is closed.
+    let done = CloseFrame {
+        code: 4000,
+        reason: "done".to_owned(),
+    };
+    assert_eq!(ws.try_send(Message::text("late")).await, Err(done.clone()));
+    assert_eq!(ws.recv_text().await.as_deref(), Some("one"));
+    assert_eq!(ws.recv_text().await.as_deref(), Some("two"));
+    assert_eq!(ws.recv().await, Some(Message::Close(Some(done))));
+    assert_eq!(ws.recv().await, None);
+}
+
+#[tokio::test]
+async fn a_connection_that_ends_without_a_close_frame_is_1006_for_try_send() {
+    let left = Left::default();
+    let client = closer(false, &left);
+    let mut ws = client.get("/closer").websocket().await.expect("accepted");
+    within("the view", left.done.notified()).await;
+    left.drop_socket();
+    let abnormal = CloseFrame {
+        code: 1006,
+        reason: String::new(),
+    };
+    assert_eq!(ws.try_send(Message::text("late")).await, Err(abnormal));
+    assert_eq!(ws.recv_text().await.as_deref(), Some("one"), "kept");
+    assert_eq!(ws.recv_text().await.as_deref(), Some("two"), "kept");
+    assert_eq!(ws.recv().await, None);
+}
+
+#[tokio::test]
+#[should_panic(expected = "the WebSocket connection broke without a close frame")]
+async fn send_panics_on_a_connection_that_ended_without_a_close_frame() {
+    let left = Left::default();
+    let client = closer(false, &left);
+    let mut ws = client.get("/closer").websocket().await.expect("accepted");
+    within("the view", left.done.notified()).await;
+    left.drop_socket();
+    ws.send_text("late").await;
 }
