@@ -8,6 +8,7 @@ mod config;
 mod error_pages;
 mod errors;
 mod hooks;
+mod inline_code;
 mod migration;
 mod redirects;
 mod requests;

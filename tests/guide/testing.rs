@@ -1,9 +1,12 @@
-//! Chapter "Testing": the TestClient's request builder, its responses, and its cookie
-//! jar.
+//! Chapter "Testing": the TestClient's request builder, its responses, its cookie jar,
+//! the headers and cookies of the client, and a WebSocket's size limit.
 
+// ANCHOR: imports
 use bocata::testing::TestClient;
+use bocata::websocket::{CloseFrame, Message, WebSocket, WebSocketSettings};
 use bocata::{App, Request, Res, Result, abort};
 use serde::{Deserialize, Serialize};
+// ANCHOR_END: imports
 
 // ANCHOR: app
 /// A to-do item.
@@ -190,5 +193,91 @@ async fn a_request_cookie_wins_over_the_jar() {
         client.get("/me").send().await.text(),
         "ana",
         "jar unchanged"
+    );
+}
+
+/// `GET /whoami`: who the `authorization` header and the `user` cookie say.
+async fn whoami(req: &Request, res: &mut Res) -> Result {
+    let token = req.header("authorization").unwrap_or("none");
+    let user = req.cookie("user").unwrap_or_else(|| "nobody".to_owned());
+    res.text(format!("{user} with {token}"));
+    Ok(())
+}
+
+// ANCHOR: client_defaults
+#[tokio::test]
+async fn headers_and_cookies_for_every_request() {
+    let client = TestClient::new(app().route("/whoami", bocata::get(whoami)))
+        .with_header("authorization", "Bearer ana-token")
+        .with_cookie("user", "ana");
+
+    let res = client.get("/whoami").send().await;
+    assert_eq!(res.text(), "ana with Bearer ana-token");
+
+    // A request's own header or cookie wins, for that request only.
+    let res = client
+        .get("/whoami")
+        .header("authorization", "Bearer luis-token")
+        .cookie("user", "luis")
+        .send()
+        .await;
+    assert_eq!(res.text(), "luis with Bearer luis-token");
+
+    // The cookie is in the jar: the app can replace it, or remove it.
+    client.post("/logout").send().await;
+    let res = client.get("/whoami").send().await;
+    assert_eq!(res.text(), "nobody with Bearer ana-token");
+}
+// ANCHOR_END: client_defaults
+
+// ANCHOR: size_limit
+/// Echoes what it hears.
+struct Echo;
+
+#[bocata::view]
+impl Echo {
+    async fn on_websocket(&self, _req: &Request, mut ws: WebSocket) -> Result {
+        while let Some(Ok(message)) = ws.recv().await {
+            ws.send(message).await?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_message_over_the_limit_closes_the_socket_with_1009() {
+    let app = App::new()
+        .route("/echo", Echo)
+        .websocket(WebSocketSettings::new().max_message_size(64 * 1024));
+    let client = TestClient::new(app);
+    let mut ws = client.get("/echo").websocket().await.expect("accepted");
+
+    ws.send(Message::binary(vec![0; 64 * 1024])).await;
+    assert_eq!(ws.recv().await, Some(Message::binary(vec![0; 64 * 1024])));
+
+    ws.send(Message::binary(vec![0; 64 * 1024 + 1])).await;
+    assert_eq!(
+        ws.closed().await,
+        Some((1009, "message too big".to_owned()))
+    );
+}
+// ANCHOR_END: size_limit
+
+#[tokio::test]
+async fn try_send_reports_a_close_that_came_first() {
+    let app = App::new()
+        .route("/echo", Echo)
+        .websocket(WebSocketSettings::new().max_frame_size(1024));
+    let client = TestClient::new(app);
+    let mut ws = client.get("/echo").websocket().await.expect("accepted");
+    // A frame over the limit is refused as soon as its header is read, long before
+    // a megabyte is written.
+    let outcome = ws.try_send(Message::binary(vec![0; 1024 * 1024])).await;
+    assert_eq!(
+        outcome,
+        Err(CloseFrame {
+            code: 1009,
+            reason: "message too big".to_owned()
+        })
     );
 }

@@ -1,17 +1,35 @@
 //! Chapter "Working with tower and axum": tower-http layers around an app, layers of
-//! your own, an axum Router mounted in bocata, and a bocata App nested in axum.
+//! your own, request ids and traces, timeouts and uploads, an axum Router mounted in
+//! bocata, and a bocata App nested in axum.
 
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use bocata_tests::LogCapture;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use tokio::time::Instant;
+
+// ANCHOR: imports
+use bocata::app::Next;
+use bocata::body::Body;
+use bocata::http;
 use bocata::http::{HeaderValue, Method, StatusCode, header};
 use bocata::testing::TestClient;
 use bocata::{App, Event, Request, Res, Result};
-use bocata_tests::LogCapture;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use tower::{Layer, ServiceBuilder, ServiceExt};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+// ANCHOR_END: imports
 
 /// `GET /report`: a body worth compressing.
 async fn report(_req: &Request, res: &mut Res) -> Result {
@@ -419,4 +437,267 @@ async fn axum_extensions_reach_bocata() {
         .expect("a body")
         .to_bytes();
     assert_eq!(body, "Some(192.0.2.7:4000)");
+}
+
+// ANCHOR: request_id
+/// Numbers requests 1, 2, 3, … (tower-http's `MakeRequestUuid` makes random ids).
+#[derive(Clone, Default)]
+struct Counter(Arc<AtomicU64>);
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _request: &http::Request<B>) -> Option<RequestId> {
+        let id = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        Some(RequestId::new(HeaderValue::from(id)))
+    }
+}
+
+/// The span a request is answered in, named by its id: every event logged meanwhile,
+/// bocata's access-log line included, is printed under it.
+fn request_span(request: &http::Request<Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!("request", %id)
+}
+
+/// An `x-request-id` for every request (one the client sent is kept), a span for each
+/// request, and the id on every response.
+fn traced(app: App) -> App {
+    app.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(Counter::default()))
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(PropagateRequestIdLayer::x_request_id()),
+    )
+}
+// ANCHOR_END: request_id
+
+/// The access-log line of a request, if there is one: under the span of request `id`,
+/// for `path`.
+fn access_line<'a>(log: &'a str, id: &str, path: &str) -> Option<&'a str> {
+    log.lines().find(|line| {
+        line.contains(&format!("request{{id={id}}}: bocata::access:"))
+            && line.contains(&format!("path=\"{path}\""))
+    })
+}
+
+#[tokio::test]
+async fn every_request_has_its_id_on_its_log_lines_and_its_response() {
+    let log = LogCapture::start_with("bocata=info,guide=info");
+    let client = TestClient::new(traced(app(Duration::from_secs(10))));
+
+    let res = client.get("/report").send().await;
+    assert_eq!(res.header("x-request-id"), Some("1"));
+    let res = client.get("/missing").send().await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.header("x-request-id"), Some("2"), "errors too");
+    let res = client
+        .get("/report")
+        .header("x-request-id", "from-the-proxy")
+        .send()
+        .await;
+    assert_eq!(res.header("x-request-id"), Some("from-the-proxy"));
+
+    let log = log.text();
+    for (id, path) in [
+        ("1", "/report"),
+        ("2", "/missing"),
+        ("from-the-proxy", "/report"),
+    ] {
+        assert!(access_line(&log, id, path).is_some(), "{id} {path}: {log}");
+    }
+}
+
+/// `POST /uploads/{name}` and `POST /notes`: the size of the body, read whole.
+async fn count(req: &Request, res: &mut Res) -> Result {
+    let body = req.bytes().await?;
+    res.text(format!("{} bytes", body.len()));
+    Ok(())
+}
+
+/// A body of `bytes` bytes, one every `every`, as a slow client sends it.
+fn trickle(
+    bytes: usize,
+    every: Duration,
+) -> http::Request<impl hyper::body::Body<Data = Bytes, Error = Infallible>> {
+    let chunks = futures_util::stream::iter(0..bytes).then(move |_| async move {
+        tokio::time::sleep(every).await;
+        Ok(Frame::data(Bytes::from_static(b"x")))
+    });
+    http::Request::post("/")
+        .header(header::CONTENT_LENGTH, bytes)
+        .body(StreamBody::new(chunks))
+        .expect("a request")
+}
+
+/// Sends `request` to `path` of `app`, as bocata's server would, and returns the
+/// status and how long the answer took.
+async fn timed<B>(app: &App, path: &str, mut request: http::Request<B>) -> (StatusCode, Duration)
+where
+    B: hyper::body::Body<Data = Bytes, Error = Infallible> + Send + 'static,
+{
+    *request.uri_mut() = path.parse().expect("a path");
+    let started = Instant::now();
+    let response = app.clone().oneshot(request).await.expect("infallible");
+    (response.status(), started.elapsed())
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_outermost_timeout_answers_503_before_the_body_timeout_answers_408() {
+    let app = App::new()
+        .route("/notes", bocata::post(count))
+        .body_timeout(Duration::from_secs(10));
+    let never = || trickle(1, Duration::MAX);
+    assert_eq!(
+        timed(&app, "/notes", never()).await,
+        (StatusCode::REQUEST_TIMEOUT, Duration::from_secs(10))
+    );
+    let app = app.layer(TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Duration::from_secs(1),
+    ));
+    assert_eq!(
+        timed(&app, "/notes", never()).await,
+        (StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(1))
+    );
+}
+
+// ANCHOR: timeout_except_uploads
+/// The app with a `timeout` on every request but uploads: their time is the client's
+/// pace, which the app's `body_timeout` and `body_min_rate` bound instead.
+fn timeout_except_uploads(app: App, timeout: Duration) -> App {
+    app.layer(tower::layer::layer_fn(move |next: Next| {
+        let timed = TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout)
+            .layer(next.clone());
+        tower::service_fn(move |request: http::Request<Body>| {
+            let upload = request.uri().path().starts_with("/uploads/");
+            let (next, timed) = (next.clone(), timed.clone());
+            async move {
+                if upload {
+                    next.oneshot(request).await
+                } else {
+                    timed.oneshot(request).await
+                }
+            }
+        })
+    }))
+}
+// ANCHOR_END: timeout_except_uploads
+
+#[tokio::test(start_paused = true)]
+async fn an_outermost_timeout_bounds_uploads_too_unless_they_are_exempt() {
+    let app = || {
+        App::new()
+            .route("/uploads/{name}", bocata::post(count))
+            .route("/notes", bocata::post(count))
+    };
+    // Ten bytes over five seconds: slow, but within the body limits.
+    let upload = || trickle(10, Duration::from_millis(500));
+    let slow = app().body_min_rate(None);
+    assert_eq!(
+        timed(&slow, "/uploads/a", upload()).await,
+        (StatusCode::OK, Duration::from_secs(5))
+    );
+
+    let bounded = app()
+        .body_min_rate(None)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(2),
+        ));
+    assert_eq!(
+        timed(&bounded, "/uploads/a", upload()).await,
+        (StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(2)),
+        "the timeout counts the upload's time"
+    );
+
+    let exempt = timeout_except_uploads(app().body_min_rate(None), Duration::from_secs(2));
+    assert_eq!(
+        timed(&exempt, "/uploads/a", upload()).await,
+        (StatusCode::OK, Duration::from_secs(5))
+    );
+    assert_eq!(
+        timed(&exempt, "/notes", upload()).await,
+        (StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(2)),
+        "other routes keep the timeout"
+    );
+    let stalled = || trickle(1, Duration::MAX);
+    let exempt = timeout_except_uploads(
+        app().body_timeout(Duration::from_secs(30)),
+        Duration::from_secs(2),
+    );
+    assert_eq!(
+        timed(&exempt, "/uploads/a", stalled()).await,
+        (StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)),
+        "an exempt upload is still bounded by body_timeout"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_503s_of_an_outermost_timeout_have_no_access_log_line_and_no_request_id() {
+    let log = LogCapture::start_with("bocata=info,guide=info,tower_http=info");
+    let timeout =
+        TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_millis(50));
+    let client =
+        TestClient::new(traced(App::new().route("/stuck", bocata::get(stuck))).layer(timeout));
+    let res = client.get("/stuck").send().await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.header("x-request-id"), None);
+    let text = log.text();
+    assert!(access_line(&text, "1", "/stuck").is_none(), "{text}");
+    assert!(!text.contains("response failed"), "{text}");
+    assert!(!text.contains("/stuck"), "nothing logged of it: {text}");
+
+    // The timeout inside the request-id and trace layers: its 503s get an id, and the
+    // trace layer logs them as failures. bocata's access log still has no line: the
+    // app's answer was dropped before it was logged.
+    let client = TestClient::new(traced(app(Duration::from_millis(50))));
+    let res = client.get("/stuck").send().await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.header("x-request-id"), Some("1"));
+    let text = log.text();
+    let failed = text
+        .lines()
+        .find(|line| line.contains("request{id=1}") && line.contains("response failed"))
+        .unwrap_or_else(|| panic!("no failure line: {text}"));
+    assert!(failed.contains("503"), "{failed}");
+    assert!(access_line(&text, "1", "/stuck").is_none(), "{text}");
+}
+
+// ANCHOR: axum_span
+/// The axum app of [`axum_app`], each request answered in a span that records its
+/// whole path: the lines a nested bocata app logs are printed under it.
+fn axum_traced(shop: App) -> axum::Router {
+    axum_app(shop).layer(TraceLayer::new_for_http().make_span_with(
+        |request: &http::Request<axum::body::Body>| {
+            tracing::info_span!("request", uri = %request.uri())
+        },
+    ))
+}
+// ANCHOR_END: axum_span
+
+#[tokio::test]
+async fn nested_in_axum_the_access_log_shows_the_path_the_app_routes_on() {
+    let log = LogCapture::start_with("bocata=info,guide=info");
+    let router = axum_traced(App::new().route("/report", bocata::get(report)));
+    let request = http::Request::get("/shop/report?month=1")
+        .body(axum::body::Body::empty())
+        .expect("a request");
+    let response = router.oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), 200);
+    let text = log.text();
+    let line = text
+        .lines()
+        .find(|line| line.contains("bocata::access"))
+        .unwrap_or_else(|| panic!("no access line: {text}"));
+    assert!(
+        line.contains(r#"path="/report""#),
+        "axum took /shop off: {line}"
+    );
+    assert!(
+        line.contains("request{uri=/shop/report?month=1}:"),
+        "the span has the whole path: {line}"
+    );
 }

@@ -179,12 +179,19 @@ impl std::fmt::Debug for LogCapture {
 impl LogCapture {
     /// Starts capturing `bocata`'s events at INFO and above.
     pub fn start() -> Self {
+        Self::start_with("bocata=info")
+    }
+
+    /// Starts capturing what `filter` (`EnvFilter` directives, such as
+    /// `"bocata=info,tower_http=debug"`) lets through: events, and the spans they are
+    /// logged in.
+    pub fn start_with(filter: &str) -> Self {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let writer = Arc::clone(&buffer);
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || Writer(Arc::clone(&writer)))
             .with_ansi(false)
-            .with_env_filter("bocata=info")
+            .with_env_filter(filter)
             .finish();
         // tracing caches, per call site, whether anyone listens; with one registered
         // subscriber, a test on another thread (with none) could switch bocata's call

@@ -42,12 +42,30 @@ impl Jar {
         }
     }
 
-    /// The `Cookie` header for the jar plus `extra` (which win over the jar's values).
-    pub(super) fn header_value(&self, extra: &[(String, String)]) -> Option<HeaderValue> {
-        let jar = self
-            .cookies
-            .iter()
-            .filter(|(name, _)| !extra.iter().any(|(n, _)| n == name));
+    /// Stores cookie `name`, replacing one of that name.
+    pub(super) fn set(&mut self, name: &str, value: &str) {
+        self.cookies.retain(|(n, _)| n != name);
+        self.cookies.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// The `Cookie` header of a request: `explicit`, a `Cookie` header the test set
+    /// itself, first and as written; then the jar's cookies; then `extra`, the
+    /// request's own. A cookie named in `explicit` or in `extra` hides the jar's of
+    /// that name.
+    pub(super) fn header_value(
+        &self,
+        explicit: Option<&HeaderValue>,
+        extra: &[(String, String)],
+    ) -> Option<HeaderValue> {
+        let named: Vec<String> = explicit
+            .and_then(|v| v.to_str().ok())
+            .into_iter()
+            .flat_map(Cookie::split_parse_encoded)
+            .filter_map(|c| c.ok().map(|c| c.name().to_owned()))
+            .collect();
+        let jar = self.cookies.iter().filter(|(name, _)| {
+            !extra.iter().any(|(n, _)| n == name) && !named.iter().any(|n| n == name)
+        });
         let pairs: Vec<String> = jar
             .chain(extra)
             .map(|(name, value)| {
@@ -57,8 +75,15 @@ impl Jar {
             })
             .collect();
         if pairs.is_empty() {
-            return None;
+            return explicit.cloned();
         }
-        HeaderValue::try_from(pairs.join("; ")).ok()
+        let mut header = explicit.map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+        for pair in pairs {
+            if !header.is_empty() {
+                header.extend_from_slice(b"; ");
+            }
+            header.extend_from_slice(pair.as_bytes());
+        }
+        HeaderValue::from_bytes(&header).ok()
     }
 }

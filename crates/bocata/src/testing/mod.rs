@@ -23,6 +23,10 @@
 //! # }
 //! ```
 //!
+//! Headers and cookies that every request needs (a token, a session cookie made
+//! elsewhere) are set once on the client, with [`with_header`](TestClient::with_header)
+//! and [`with_cookie`](TestClient::with_cookie).
+//!
 //! The request builder and response accessors panic on misuse (an invalid header name
 //! in the test, asking for JSON from a body that is not JSON), with a message saying
 //! what went wrong: in a test, that is a failure to report, not an error to handle.
@@ -52,15 +56,66 @@ pub use websocket::TestWebSocket;
 pub struct TestClient {
     app: App,
     jar: Mutex<Jar>,
+    /// Sent with every request that does not set its own.
+    headers: HeaderMap,
 }
 
 impl TestClient {
-    /// A client for `app`, with an empty cookie jar.
+    /// A client for `app`, with an empty cookie jar and no headers of its own.
     pub fn new(app: App) -> Self {
         Self {
             app,
             jar: Mutex::new(Jar::default()),
+            headers: HeaderMap::new(),
         }
+    }
+
+    /// Sends header `name` with every request of this client, as Falcon's
+    /// `TestClient(app, headers=…)` does, unless a request sets that header itself with
+    /// [`TestRequest::header`] (or a body setter such as [`json`](TestRequest::json)
+    /// sets its `Content-Type`): then the request's value is sent instead, for that
+    /// request only. A second call for the same name replaces the first. Default:
+    /// none.
+    ///
+    /// ```
+    /// # use bocata::{App, Request, Res, Result, abort, testing::TestClient};
+    /// async fn me(req: &Request, res: &mut Res) -> Result {
+    ///     match req.header("authorization") {
+    ///         Some("Bearer ana-token") => res.text("ana"),
+    ///         _ => return abort(401),
+    ///     };
+    ///     Ok(())
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let client = TestClient::new(App::new().route("/me", bocata::get(me)))
+    ///     .with_header("authorization", "Bearer ana-token");
+    /// assert_eq!(client.get("/me").send().await.text(), "ana");
+    /// let res = client.get("/me").header("authorization", "Bearer nobody").send().await;
+    /// assert_eq!(res.status(), 401);
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the name or value is not a valid header.
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        let (name, value) = header_pair(name, value);
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Puts cookie `name` in the client's jar, as if the app had set it: it is sent
+    /// with every request until the app replaces or removes it, and a request's own
+    /// [`cookie`](TestRequest::cookie) of that name wins for that request. For a
+    /// session or a login made outside the app under test. Default: the jar starts
+    /// empty.
+    #[must_use]
+    pub fn with_cookie(self, name: &str, value: &str) -> Self {
+        self.jar().set(name, value);
+        self
     }
 
     /// A request with any method.
@@ -137,14 +192,16 @@ pub struct TestRequest<'c> {
 }
 
 impl TestRequest<'_> {
-    /// Sets header `name` (replacing earlier values).
+    /// Sets header `name`, replacing earlier values and the client's own
+    /// ([`TestClient::with_header`]). A `Cookie` header set here is sent first, as
+    /// written; the jar's cookies and [`cookie`](Self::cookie)'s follow it, except
+    /// those it names.
     ///
     /// # Panics
     ///
     /// If the name or value is not a valid header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        let name = HeaderName::try_from(name).expect("a valid header name");
-        let value = HeaderValue::try_from(value).expect("a valid header value");
+        let (name, value) = header_pair(name, value);
         self.headers.insert(name, value);
         self
     }
@@ -340,6 +397,13 @@ impl TestRequest<'_> {
             uri.push_str(&self.query);
         }
         let mut headers = self.headers;
+        for name in self.client.headers.keys() {
+            if !headers.contains_key(name) {
+                for value in self.client.headers.get_all(name) {
+                    headers.append(name, value.clone());
+                }
+            }
+        }
         if !self.body.is_empty() && !headers.contains_key(header::CONTENT_LENGTH) {
             // As real clients do, unless the test set its own.
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(self.body.len()));
@@ -349,7 +413,8 @@ impl TestRequest<'_> {
         *request.uri_mut() = uri.parse().expect("a valid request URI");
         *request.headers_mut() = headers;
 
-        let cookie_header = self.client.jar().header_value(&self.cookies);
+        let explicit = request.headers().get(header::COOKIE);
+        let cookie_header = self.client.jar().header_value(explicit, &self.cookies);
         if let Some(value) = cookie_header {
             request.headers_mut().insert(header::COOKIE, value);
         }
@@ -373,6 +438,19 @@ impl TestClient {
             body: Body::from_inner(body),
         }
     }
+}
+
+/// A header for a test request.
+///
+/// # Panics
+///
+/// If the name or value is not a valid header: a mistake in the test.
+fn header_pair(name: &str, value: &str) -> (HeaderName, HeaderValue) {
+    let name = HeaderName::try_from(name)
+        .unwrap_or_else(|e| panic!("{name:?} is not a valid header name: {e}"));
+    let value = HeaderValue::try_from(value)
+        .unwrap_or_else(|e| panic!("{value:?} is not a valid value for {name}: {e}"));
+    (name, value)
 }
 
 /// The accessors of a response's head, the same for a whole one and a streamed one.
