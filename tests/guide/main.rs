@@ -8,7 +8,6 @@ mod config;
 mod error_pages;
 mod errors;
 mod hooks;
-mod inline_code;
 mod migration;
 mod redirects;
 mod requests;
