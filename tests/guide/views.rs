@@ -71,6 +71,20 @@ fn fruits() -> App {
 }
 // ANCHOR_END: function_views
 
+// ANCHOR: closure
+/// An async closure that captures nothing, with its parameter types written out.
+fn ping() -> App {
+    App::new().route(
+        "/ping",
+        bocata::get(async |req: &Request, res: &mut Res| {
+            let body = req.text().await?;
+            res.text(format!("pong {body}"));
+            Ok(())
+        }),
+    )
+}
+// ANCHOR_END: closure
+
 // ANCHOR: state
 /// Counts the requests it has answered.
 struct Hits {
@@ -181,6 +195,31 @@ async fn function_views_answer_the_methods_they_were_given() {
     let res = client.post("/fruits").body("kiwi").send().await;
     assert_eq!(res.status(), 201);
     assert_eq!(res.text(), "created kiwi");
+}
+
+#[tokio::test]
+async fn an_async_closure_that_captures_nothing_is_a_handler() {
+    let client = TestClient::new(ping());
+    let res = client.get("/ping").body("ball").send().await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text(), "pong ball");
+    let res = client.post("/ping").send().await;
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.header("allow"), Some("GET, HEAD, OPTIONS"));
+}
+
+#[tokio::test]
+async fn an_async_closure_can_be_a_before_hook() {
+    let app = ping().before(async |req: &mut Request, _res: &mut Res| {
+        if req.header("x-token").is_none() {
+            return bocata::abort(401);
+        }
+        Ok(())
+    });
+    let client = TestClient::new(app);
+    assert_eq!(client.get("/ping").send().await.status(), 401);
+    let res = client.get("/ping").header("x-token", "t").send().await;
+    assert_eq!(res.text(), "pong ");
 }
 
 #[tokio::test]

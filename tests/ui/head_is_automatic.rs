@@ -14,4 +14,7 @@ impl Page {
     }
 }
 
-fn main() {}
+fn main() {
+    // No second error: the struct is still a view.
+    let _app = bocata::App::new().route("/", Page);
+}

@@ -5,4 +5,7 @@ impl Page {
     fn helper(&self) {}
 }
 
-fn main() {}
+fn main() {
+    // No second error: the struct is still a view.
+    let _app = bocata::App::new().route("/", Page);
+}

@@ -57,7 +57,14 @@ use crate::{Handler, Request, Res, View};
 
 async_fn_trait! {
     /// An async function that can run before a view: any
-    /// `async fn(&mut Request, &mut Res) -> bocata::Result` whose future is `Send`.
+    /// `async fn(&mut Request, &mut Res) -> bocata::Result` whose future is `Send`, or
+    /// an async closure of that shape that captures nothing.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a before hook",
+        label = "expected an `async fn(&mut Request, &mut Res) -> bocata::Result`",
+        note = "a before hook is `async fn(&mut Request, &mut Res) -> bocata::Result`",
+        note = "a closure is one only as an `async |req: &mut Request, res: &mut Res| {{ … }}` that captures nothing"
+    )]
     pub trait BeforeHook / BoxedBefore (req: &'a mut Request, res: &'a mut Res);
 }
 

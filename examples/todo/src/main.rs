@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use bocata::{App, Error, Request, Res, Result, Router, Server, abort};
+use bocata::{App, Error, Request, Res, Result, Router, Server};
 use serde::{Deserialize, Serialize};
 
 // ANCHOR: state
@@ -81,7 +81,7 @@ async fn require_login(req: &mut Request, res: &mut Res) -> Result {
 fn user(req: &Request) -> Result<String> {
     match req.extensions().get::<User>() {
         Some(User(name)) => Ok(name.clone()),
-        None => abort(401),
+        None => Err(Error::from_status(401)),
     }
 }
 

@@ -56,5 +56,10 @@ impl Caught<'_> {
 async_fn_trait! {
     /// An async function that can render an error page: any
     /// `async fn(&Caught<'_>, &mut Res) -> bocata::Result` whose future is `Send`.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not an error page handler",
+        label = "expected an `async fn(&Caught<'_>, &mut Res) -> bocata::Result`",
+        note = "an error page handler is `async fn(&Caught<'_>, &mut Res) -> bocata::Result`"
+    )]
     pub trait CatchHandler / BoxedCatch (caught: &'a Caught<'a>, res: &'a mut Res);
 }

@@ -224,8 +224,8 @@ impl fmt::Display for Error {
 
 /// Stops the view with `status`, like Flask's `abort` (Bocadillo's `raise HTTPError`).
 ///
-/// It returns `Err`, so `return abort(404);` ends a view, and `abort(403)?` works in
-/// any expression.
+/// It returns `Err`, so `return abort(404);` ends a view, and `abort(403)?;` works in
+/// any function that returns a [`Result`] (a helper returning `Result<User>`, say).
 ///
 /// ```
 /// use bocata::{Request, Res, Result, abort};
@@ -238,7 +238,12 @@ impl fmt::Display for Error {
 ///     Ok(())
 /// }
 /// ```
-pub fn abort<T, S>(status: S) -> Result<T>
+///
+/// Unlike Python's `abort`, calling it does not stop anything: the error goes where the
+/// returned value goes. A bare `abort(403);` would let the view run on, so the compiler
+/// warns about it and names the fix.
+#[must_use = "`abort` does not stop the view by itself: write `return abort(status);` or `abort(status)?;`"]
+pub fn abort<S>(status: S) -> Result
 where
     S: TryInto<StatusCode>,
     S::Error: Into<http::Error>,
@@ -273,7 +278,7 @@ mod tests {
 
     #[test]
     fn abort_carries_status_and_no_message() {
-        let err = abort::<(), _>(404).unwrap_err();
+        let err = abort(404).unwrap_err();
         assert_eq!(err.status(), StatusCode::NOT_FOUND);
         assert_eq!(err.message(), None);
         assert_eq!(err.to_string(), "404 Not Found");

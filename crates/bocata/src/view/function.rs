@@ -14,8 +14,20 @@ use crate::{Request, Res, Result};
 
 async_fn_trait! {
     /// An async function that can answer a request: any
-    /// `async fn(&Request, &mut Res) -> bocata::Result` whose future is `Send`. Pass
-    /// one to [`get`], [`post`], … to make a view of it.
+    /// `async fn(&Request, &mut Res) -> bocata::Result` whose future is `Send`, or an
+    /// async closure of that shape that captures nothing
+    /// (`async |req: &Request, res: &mut Res| { … }`). Pass one to [`get`], [`post`], …
+    /// to make a view of it.
+    ///
+    /// A closure that returns an `async` block, or an async closure that captures
+    /// variables, is not one: the book's chapter "Views and routing" says why, and what
+    /// to write instead.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a handler",
+        label = "expected an `async fn(&Request, &mut Res) -> bocata::Result`",
+        note = "function views and after hooks are `async fn(&Request, &mut Res) -> bocata::Result`",
+        note = "a closure is one only as an `async |req: &Request, res: &mut Res| {{ … }}` that captures nothing; for a view with state, write a struct view"
+    )]
     pub trait Handler / BoxedHandler (req: &'a Request, res: &'a mut Res);
 }
 

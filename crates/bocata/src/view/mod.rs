@@ -68,6 +68,12 @@ use crate::{Error, Request, Res, Result};
 ///
 /// The futures must be `Send`, since requests run on a multi-threaded runtime: hold no
 /// `std::sync::MutexGuard` or `Rc` across an `.await`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a view",
+    label = "not a view",
+    note = "to make a struct a view, add `#[bocata::view]` above the `impl` block of its `on_get`, `on_post`, … methods",
+    note = "to make an `async fn(&Request, &mut Res) -> bocata::Result` a view, pass `bocata::get(f)`, `bocata::post(f)`, …"
+)]
 pub trait View: Send + Sync + 'static {
     /// The methods this view implements. Requests for other methods get a 405.
     fn methods(&self) -> Methods;

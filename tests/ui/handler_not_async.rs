@@ -1,0 +1,10 @@
+use bocata::{App, Request, Res, Result};
+
+fn index(_req: &Request, res: &mut Res) -> Result {
+    res.text("page");
+    Ok(())
+}
+
+fn main() {
+    let _app = App::new().route("/", bocata::get(index));
+}
