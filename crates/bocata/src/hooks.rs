@@ -213,6 +213,12 @@ impl<V> std::fmt::Debug for Hooked<V> {
 
 /// What a route serves: a [`View`], or a view [`with_hooks`] of its own. Taken by
 /// [`App::route`](crate::App::route) and [`Router::route`](crate::Router::route).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a view",
+    label = "not a view",
+    note = "to make a struct a view, add `#[bocata::view]` above the `impl` block of its `on_get`, `on_post`, … methods",
+    note = "to make an `async fn(&Request, &mut Res) -> bocata::Result` a view, pass `bocata::get(f)`, `bocata::post(f)`, …"
+)]
 pub trait IntoRoute {
     /// The view and its own hooks, as the route table keeps them. Only bocata can read
     /// what this returns.
