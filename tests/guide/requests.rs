@@ -1,11 +1,14 @@
 //! Chapter "Requests": the request head, query strings, cookies, per-request data, and
 //! the body readers with the status each kind of bad input gets.
 
-use bocata::testing::TestClient;
+// ANCHOR: imports
 use bocata::{App, Request, Res, Result, abort};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
 use serde::{Deserialize, Serialize};
+// ANCHOR_END: imports
+
+use bocata::testing::TestClient;
+use http_body_util::{BodyExt, Empty};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
