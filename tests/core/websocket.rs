@@ -1,11 +1,13 @@
 //! WebSockets over real sockets with a real client, and in-process.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 // ANCHOR: imports
+use std::sync::Arc;
+
 use bocata::websocket::{Message, WebSocket};
 use bocata::{Request, Res, Result, abort};
+use tokio::sync::Notify;
 // ANCHOR_END: imports
 
 use bocata::App;
@@ -15,7 +17,7 @@ use bocata_tests::{Running, within};
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WireMessage;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;

@@ -7,12 +7,15 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 // ANCHOR_END: imports
 
-use bocata::testing::TestClient;
+// ANCHOR: service_imports
 use http_body_util::{BodyExt, Empty};
+use tower::ServiceExt;
+// ANCHOR_END: service_imports
+
+use bocata::testing::TestClient;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
-use tower::ServiceExt;
 
 // ANCHOR: head
 /// Describes the request it received.
