@@ -443,6 +443,16 @@ impl WebSocketReceiver {
         loop {
             let idle_deadline = self.settings.idle_timeout.map(|t| self.last_heard + t);
             tokio::select! {
+                // In this order: a shutdown first, then what the peer sent, then the
+                // clocks. A frame that arrived while the view was busy elsewhere is
+                // read even if the idle deadline has passed since: the peer was not
+                // silent.
+                biased;
+                () = self.shutdown.cancelled() => return Event::Close(Closing {
+                    code: CloseCode::Away,
+                    reason: "server shutting down",
+                    error: None,
+                }),
                 frame = self.stream.next() => {
                     let message = match frame {
                         Some(Ok(message)) => message,
@@ -473,11 +483,6 @@ impl WebSocketReceiver {
                     // read is caught by the idle timeout.
                     self.write_own(Wire::Ping(Bytes::new())).await;
                 }
-                () = self.shutdown.cancelled() => return Event::Close(Closing {
-                    code: CloseCode::Away,
-                    reason: "server shutting down",
-                    error: None,
-                }),
             }
         }
     }
@@ -649,6 +654,32 @@ mod tests {
         };
         assert_eq!(frame.code, CloseCode::Size);
         assert!(server.recv().await.is_none(), "then the socket has ended");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_message_waiting_past_the_idle_deadline_is_read_not_closed_as_idle() {
+        // The view was busy elsewhere (a long `send`, the other branch of a `select!`)
+        // while the peer spoke: the next `recv` finds the message and the idle deadline
+        // both due, and the peer was not silent. Each try would pick one of them at
+        // random without an order; 32 tries make a wrong pick all but certain.
+        for _ in 0..32 {
+            let (ours, theirs) = tokio::io::duplex(1024);
+            let settings = WebSocketSettings::new()
+                .heartbeat(None)
+                .idle_timeout(Some(Duration::from_millis(100)));
+            let mut server = WebSocket::new(
+                Box::new(ours),
+                Role::Server,
+                settings,
+                CancellationToken::new(),
+            )
+            .await;
+            let mut client = WebSocketStream::from_raw_socket(theirs, Role::Client, None).await;
+            client.send(Wire::text("still here")).await.expect("sent");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let message = server.recv().await.expect("open").expect("no error");
+            assert_eq!(message, Message::text("still here"));
+        }
     }
 
     #[tokio::test(start_paused = true)]
