@@ -290,7 +290,10 @@ async fn a_close_from_the_client_is_answered_and_ends_the_view() {
 #[tokio::test]
 async fn an_open_socket_counts_against_max_connections() {
     let gone = Arc::new(Notify::new());
-    let server = Running::start_with(bocata::Server::new(app(&gone)).max_connections(1)).await;
+    // The default idle timeout: this client reads nothing, so it answers no ping, and
+    // `app`'s 300 ms idle timeout would close the socket during the 300 ms wait below.
+    let app = app(&gone).websocket(WebSocketSettings::new());
+    let server = Running::start_with(bocata::Server::new(app).max_connections(1)).await;
     let mut client = connect(&server, "/echo").await;
     next_text(&mut client).await;
 
