@@ -8,7 +8,10 @@ use std::path::Path;
 use std::{env, fs};
 
 fn main() {
-    let book = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src");
+    // Read when the script runs, not when it is compiled: a script built in another
+    // checkout of the repository must still read this one's book.
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let book = Path::new(&manifest_dir).join("../book/src");
     println!("cargo::rerun-if-changed={}", book.display());
     let mut chapters: Vec<_> = fs::read_dir(&book)
         .expect("the book's sources")

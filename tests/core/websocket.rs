@@ -1,16 +1,23 @@
 //! WebSockets over real sockets with a real client, and in-process.
 
-use std::sync::Arc;
 use std::time::Duration;
 
+// ANCHOR: imports
+use std::sync::Arc;
+
+use bocata::websocket::{Message, WebSocket};
+use bocata::{Request, Res, Result, abort};
+use tokio::sync::Notify;
+// ANCHOR_END: imports
+
+use bocata::App;
 use bocata::testing::TestClient;
-use bocata::websocket::{Message, WebSocket, WebSocketSettings};
-use bocata::{App, Request, Res, Result, abort};
+use bocata::websocket::WebSocketSettings;
 use bocata_tests::{Running, within};
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WireMessage;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -283,7 +290,10 @@ async fn a_close_from_the_client_is_answered_and_ends_the_view() {
 #[tokio::test]
 async fn an_open_socket_counts_against_max_connections() {
     let gone = Arc::new(Notify::new());
-    let server = Running::start_with(bocata::Server::new(app(&gone)).max_connections(1)).await;
+    // The default idle timeout: this client reads nothing, so it answers no ping, and
+    // `app`'s 300 ms idle timeout would close the socket during the 300 ms wait below.
+    let app = app(&gone).websocket(WebSocketSettings::new());
+    let server = Running::start_with(bocata::Server::new(app).max_connections(1)).await;
     let mut client = connect(&server, "/echo").await;
     next_text(&mut client).await;
 
@@ -689,5 +699,132 @@ async fn a_send_to_a_peer_that_stops_reading_fails_after_the_chunk_timeout() {
     .await
     .expect("accepted");
     within("the send to fail", failed.notified()).await;
+    server.shutdown().await.expect("clean shutdown");
+}
+
+/// Answers each message with `got <text>` and each tick of a channel with `tick`, from
+/// one `select!`: a tick that arrives while a message is half read drops that `recv`.
+struct Ticked {
+    ticks: std::sync::Mutex<Option<mpsc::UnboundedReceiver<()>>>,
+}
+
+#[bocata::view]
+impl Ticked {
+    async fn on_websocket(&self, _req: &Request, mut ws: WebSocket) -> Result {
+        let mut ticks = self
+            .ticks
+            .lock()
+            .expect("not poisoned")
+            .take()
+            .expect("one socket per test");
+        loop {
+            tokio::select! {
+                // `recv` first, so that it reads whatever has arrived before a tick
+                // wins and drops it.
+                biased;
+                message = ws.recv() => match message {
+                    Some(Ok(Message::Text(text))) => ws.send_text(format!("got {text}")).await?,
+                    Some(other) => {
+                        ws.send_text(format!("unexpected {other:?}")).await?;
+                        break;
+                    }
+                    None => break,
+                },
+                Some(()) = ticks.recv() => ws.send_text("tick").await?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A frame as a client sends it: masked (RFC 6455 §5.3), with a 7- or 16-bit length.
+fn masked_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    let mut frame = vec![if fin { 0x80 | opcode } else { opcode }];
+    match u8::try_from(payload.len()) {
+        Ok(len) if len < 126 => frame.push(0x80 | len),
+        _ => {
+            frame.push(0x80 | 126);
+            let len = u16::try_from(payload.len()).expect("a test message under 64 KiB");
+            frame.extend(len.to_be_bytes());
+        }
+    }
+    frame.extend(mask);
+    frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+    frame
+}
+
+/// The next text, counting the pongs before it.
+async fn next_text_counting_pongs(client: &mut Client, pongs: &mut usize) -> String {
+    loop {
+        match within("a message", client.next()).await {
+            Some(Ok(WireMessage::Text(text))) => return text.to_string(),
+            Some(Ok(WireMessage::Pong(_))) => *pongs += 1,
+            other => panic!("expected text, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn recv_dropped_by_select_loses_nothing_and_keeps_answering_pings() {
+    use tokio::io::AsyncWriteExt;
+
+    let (ticks, ticks_rx) = mpsc::unbounded_channel();
+    let app = App::new()
+        .route(
+            "/ticked",
+            Ticked {
+                ticks: std::sync::Mutex::new(Some(ticks_rx)),
+            },
+        )
+        // No server pings: this client writes raw bytes under its protocol library,
+        // which would otherwise answer them in the middle of a frame.
+        .websocket(WebSocketSettings::new().heartbeat(None));
+    let server = Running::start(app).await;
+    let mut client = connect(&server, "/ticked").await;
+    let mut pongs = 0;
+    for n in 0..40 {
+        // Three fragments, cut wherever the byte count falls, even inside a character;
+        // a ping between the first two (RFC 6455 §5.4 allows control frames there).
+        let text = format!("{n}: {}", "жy".repeat(n * 7));
+        let bytes = text.as_bytes();
+        let (one, rest) = bytes.split_at(bytes.len() / 3);
+        let (two, three) = rest.split_at(rest.len() / 2);
+        let wire = [
+            masked_frame(false, 0x1, one),
+            masked_frame(true, 0x9, format!("ping {n}").as_bytes()),
+            masked_frame(false, 0x0, two),
+            masked_frame(true, 0x0, three),
+        ]
+        .concat();
+        // Written a few bytes at a time, each piece followed by a tick: a `recv` that
+        // has read part of a frame or part of the message is dropped, and the next one
+        // must carry on from there.
+        let pieces: Vec<&[u8]> = wire.chunks(3 + n % 11).collect();
+        let (last, first) = pieces.split_last().expect("some bytes");
+        for piece in first {
+            within("a write", client.get_mut().write_all(piece))
+                .await
+                .expect("written");
+            ticks.send(()).expect("the view is listening");
+            assert_eq!(
+                next_text_counting_pongs(&mut client, &mut pongs).await,
+                "tick",
+                "message {n} is not whole yet"
+            );
+        }
+        within("a write", client.get_mut().write_all(last))
+            .await
+            .expect("written");
+        ticks.send(()).expect("the view is listening");
+        // The message and the last tick, in whichever order the view saw them.
+        let mut answers = [
+            next_text_counting_pongs(&mut client, &mut pongs).await,
+            next_text_counting_pongs(&mut client, &mut pongs).await,
+        ];
+        answers.sort();
+        assert_eq!(answers, [format!("got {text}"), "tick".to_owned()]);
+        assert_eq!(pongs, n + 1, "every ping answered once, before the message");
+    }
     server.shutdown().await.expect("clean shutdown");
 }

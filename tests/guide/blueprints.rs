@@ -1,8 +1,11 @@
 //! Chapter "Blueprints": routers with their own hooks, mounted under prefixes, nested,
 //! with parameters in the prefix.
 
-use bocata::testing::TestClient;
+// ANCHOR: imports
 use bocata::{App, Request, Res, Result, Router};
+// ANCHOR_END: imports
+
+use bocata::testing::TestClient;
 
 // ANCHOR: admin
 /// The admin pages: one module, one router, one hook that guards them all.

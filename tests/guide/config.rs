@@ -1,9 +1,13 @@
 //! Chapter "Configuration and limits": every setting in one place.
 
+// ANCHOR: imports
 use std::time::Duration;
 
 use bocata::websocket::WebSocketSettings;
-use bocata::{App, Request, Res, Result, Server};
+use bocata::{App, Server};
+// ANCHOR_END: imports
+
+use bocata::{Request, Res, Result};
 use bocata_tests::{get, read, within};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;

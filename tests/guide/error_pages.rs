@@ -1,9 +1,12 @@
 //! Chapter "Error pages": `App::catch`, what `Caught` tells a page, which errors reach
 //! it, and what happens when a page fails.
 
+// ANCHOR: imports
 use bocata::error::Caught;
-use bocata::testing::TestClient;
 use bocata::{App, Error, Request, Res, Result, abort};
+// ANCHOR_END: imports
+
+use bocata::testing::TestClient;
 use bocata_tests::{LogCapture, Running, get, read, within};
 
 // ANCHOR: not_found

@@ -1,10 +1,13 @@
 //! Chapter "Redirects and reverse routing": redirecting to a view, URLs built from
 //! routes, named function views, and redirects to targets taken from the request.
 
+// ANCHOR: imports
 use std::borrow::Cow;
 
-use bocata::testing::TestClient;
 use bocata::{App, Request, Res, Result, Router};
+// ANCHOR_END: imports
+
+use bocata::testing::TestClient;
 
 // ANCHOR: to_view
 /// `GET /`: the home page.

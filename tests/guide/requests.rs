@@ -1,15 +1,21 @@
 //! Chapter "Requests": the request head, query strings, cookies, per-request data, and
 //! the body readers with the status each kind of bad input gets.
 
-use bocata::testing::TestClient;
+// ANCHOR: imports
 use bocata::{App, Request, Res, Result, abort};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
 use serde::{Deserialize, Serialize};
+// ANCHOR_END: imports
+
+// ANCHOR: service_imports
+use http_body_util::{BodyExt, Empty};
+use tower::ServiceExt;
+// ANCHOR_END: service_imports
+
+use bocata::testing::TestClient;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
-use tower::ServiceExt;
 
 // ANCHOR: head
 /// Describes the request it received.

@@ -1,9 +1,12 @@
 //! Chapter "Responses": body kinds and their content types, status, headers, cookies,
 //! attachments, redirects, and what happens to invalid input.
 
+// ANCHOR: imports
 use bocata::http::StatusCode;
-use bocata::testing::TestClient;
 use bocata::{App, Request, Res, Result, abort};
+// ANCHOR_END: imports
+
+use bocata::testing::TestClient;
 
 // ANCHOR: bodies
 /// `GET /kinds/{kind}`: one body of each kind.

@@ -1,15 +1,19 @@
 //! Chapter "Running a server": `Server` and its settings, HTTP/1.1 and HTTP/2 on one
 //! port, graceful shutdown, and the access log.
 
+// ANCHOR: imports
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use bocata::{App, Request, Res, Result, Server};
-use bocata_tests::{Gate, LogCapture, connect_http1, connect_http2, get, read, within};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+// ANCHOR_END: imports
+
+use bocata_tests::{Gate, LogCapture, connect_http1, connect_http2, get, read, within};
+use tokio::net::TcpStream;
 
 // ANCHOR: start
 /// Serves `app` on a port the OS picks until `stop` fires. Returns the address and

@@ -1,16 +1,19 @@
 //! Chapter "State and sessions": app state shared by every request, and sessions kept in
 //! a signed cookie.
 
+// ANCHOR: imports
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bocata::cookie::Key;
 use bocata::cookie::time::Duration;
-use bocata::testing::TestClient;
 use bocata::{App, Request, Res, Result, SessionConfig, abort};
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
+// ANCHOR_END: imports
+
+use bocata::cookie::Key;
+use bocata::testing::TestClient;
 
 // ANCHOR: state
 /// Settings, read once at startup.

@@ -2,22 +2,30 @@
 //! errors, vanished clients, writers, blocking iterators, time limits and server-sent
 //! events, checked on real sockets where the wire matters.
 
+// ANCHOR: imports
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use bocata::testing::TestClient;
 use bocata::{App, Error, Event, Request, Res, Result};
+use futures_util::Stream;
+use tokio::io::{AsyncBufRead, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, watch};
+// ANCHOR_END: imports
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use bocata::testing::TestClient;
 use bocata_tests::{LogCapture, Running, get, read, within};
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use http_body_util::BodyExt;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 // ANCHOR: count
 /// `GET /count`: ten lines, then a last one, each sent as soon as it is yielded.

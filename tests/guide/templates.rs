@@ -1,13 +1,16 @@
 //! Chapter "Templates": the example site, contexts, content types, escaping, `url_for`
 //! and view names, errors, debug-mode reloading, and error pages from templates.
 
+// ANCHOR: imports
 use std::path::{Path, PathBuf};
 
 use bocata::template::Context;
-use bocata::testing::TestClient;
 use bocata::{App, Request, Res, Result};
-use bocata_tests::{Fixture, LogCapture};
 use serde::Serialize;
+// ANCHOR_END: imports
+
+use bocata::testing::TestClient;
+use bocata_tests::{Fixture, LogCapture};
 
 /// The `templates` example's folder of templates.
 fn example_templates() -> PathBuf {

@@ -1,19 +1,27 @@
 //! Chapter "Uploads": streaming `multipart/form-data` fields, saving files to disk chunk
 //! by chunk, limits, bad input, and curl.
 
-use std::convert::Infallible;
+// ANCHOR: imports
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use bocata::request::multipart::{DEFAULT_MULTIPART_LIMITS, Field, MultipartLimits};
-use bocata::testing::{MULTIPART_BOUNDARY, Part, TestClient};
 use bocata::{App, Request, Res, Result};
-use bocata_tests::{Fixture, Running, pattern, within};
-use bytes::Bytes;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
+// ANCHOR_END: imports
+
+// ANCHOR: test_imports
+use bocata::testing::{Part, TestClient};
+// ANCHOR_END: test_imports
+
+use std::convert::Infallible;
+use std::process::Command;
+use std::time::Duration;
+
+use bocata::testing::MULTIPART_BOUNDARY;
+use bocata_tests::{Fixture, Running, pattern, within};
+use bytes::Bytes;
 use tokio::sync::mpsc;
 use tower::ServiceExt;
 

@@ -1,45 +1,49 @@
-//! Chapter "WebSockets": a split socket read in `select!`, a close with a code of the
-//! view's own, and the heartbeat that keeps a listening client open.
+//! Chapter "WebSockets": a socket read in `select!` without splitting it, a close with a
+//! code of the view's own, and the heartbeat that keeps a listening client open.
 
 use std::time::Duration;
 
-use bocata::testing::TestClient;
-use bocata::websocket::{Message, WebSocket, WebSocketSettings};
-use bocata::{App, Request, Result};
-use bocata_tests::within;
+// ANCHOR: imports
+use bocata::websocket::{Message, WebSocket};
+use bocata::{Request, Result};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
+// ANCHOR_END: imports
+
+use bocata::App;
+use bocata::testing::TestClient;
+use bocata::websocket::WebSocketSettings;
+use bocata_tests::within;
 
 // ANCHOR: news
 /// Pushes headlines as they are published and answers what the client says, from one
-/// task: `select!` waits on both, which `recv` allows, being cancel-safe. Binary
-/// messages are refused with 1003.
+/// task and one socket: `select!` waits on both, which `recv` allows, being
+/// cancel-safe. Binary messages are refused with 1003.
 struct News {
     headlines: broadcast::Sender<String>,
 }
 
 #[bocata::view]
 impl News {
-    async fn on_websocket(&self, _req: &Request, ws: WebSocket) -> Result {
-        let (mut sender, mut receiver) = ws.split();
+    async fn on_websocket(&self, _req: &Request, mut ws: WebSocket) -> Result {
         let mut headlines = self.headlines.subscribe();
         loop {
             tokio::select! {
-                message = receiver.recv() => match message {
+                message = ws.recv() => match message {
                     Some(Ok(Message::Text(text))) => {
-                        sender.send_text(format!("noted: {text}")).await?;
+                        ws.send_text(format!("noted: {text}")).await?;
                     }
                     Some(Ok(_)) => {
-                        sender.close(1003, "text only").await?;
+                        ws.close(1003, "text only").await?;
                         break;
                     }
                     // Closed, by the client or by `recv` (1001, 1007, 1009…), or gone.
                     Some(Err(_)) | None => break,
                 },
                 headline = headlines.recv() => match headline {
-                    Ok(headline) => sender.send_text(headline).await?,
+                    Ok(headline) => ws.send_text(headline).await?,
                     Err(RecvError::Lagged(missed)) => {
-                        sender.send_text(format!("({missed} headlines missed)")).await?;
+                        ws.send_text(format!("({missed} headlines missed)")).await?;
                     }
                     Err(RecvError::Closed) => break,
                 },

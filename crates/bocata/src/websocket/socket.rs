@@ -124,8 +124,9 @@ pub struct WebSocketSender {
 /// The receiving half of a [`WebSocket`]. Its [`recv`](Self::recv) pings, answers and
 /// closes as the unsplit socket's does.
 ///
-/// `recv` is cancel-safe: used in `tokio::select!` and dropped before it completes, it
-/// loses no message, and a close it had begun to send is sent by the next call.
+/// `recv` is cancel-safe, as [`WebSocket::recv`] is: used in `tokio::select!` and
+/// dropped before it completes, it loses no message, and a close it had begun to send
+/// is sent by the next call.
 #[derive(Debug)]
 pub struct WebSocketReceiver {
     stream: SplitStream<Stream>,
@@ -190,8 +191,46 @@ impl WebSocket {
         }
     }
 
-    /// The next text or binary message; `None` once the socket is closed. Cancel-safe,
-    /// as [`WebSocketReceiver::recv`].
+    /// The next text or binary message; `None` once the socket is closed, the peer is
+    /// silent past the idle timeout, or the server shuts down (the last two close the
+    /// socket with 1001).
+    ///
+    /// # Cancel safety
+    ///
+    /// `recv` is cancel-safe: dropped before it completes, as the losing branch of a
+    /// `tokio::select!`, it loses nothing. A frame or a fragmented message it had
+    /// begun to read is kept, and the next call carries on from there; a ping the peer
+    /// sent is still answered; the heartbeat keeps its schedule; a close it had begun
+    /// to send is finished by the next call, which then reports why. So one task can
+    /// wait on the client and on something else without [splitting](Self::split) the
+    /// socket:
+    ///
+    /// ```
+    /// use bocata::websocket::WebSocket;
+    /// use bocata::{Request, Result};
+    /// use tokio::sync::broadcast;
+    ///
+    /// struct Headlines(broadcast::Sender<String>);
+    ///
+    /// #[bocata::view]
+    /// impl Headlines {
+    ///     async fn on_websocket(&self, _req: &Request, mut ws: WebSocket) -> Result {
+    ///         let mut headlines = self.0.subscribe();
+    ///         loop {
+    ///             tokio::select! {
+    ///                 // What the client says is echoed…
+    ///                 message = ws.recv() => match message {
+    ///                     Some(Ok(message)) => ws.send(message).await?,
+    ///                     Some(Err(_)) | None => break,
+    ///                 },
+    ///                 // …and the headlines are pushed as they come.
+    ///                 Ok(headline) = headlines.recv() => ws.send_text(headline).await?,
+    ///             }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
     ///
     /// # Errors
     ///
@@ -202,6 +241,7 @@ impl WebSocket {
     }
 
     /// The next message parsed as JSON of type `T`; `None` once the socket is closed.
+    /// Cancel-safe, as [`recv`](Self::recv).
     ///
     /// # Errors
     ///
@@ -354,8 +394,9 @@ impl WebSocketReceiver {
     /// silent past the idle timeout, or the server shuts down (the last two close the
     /// socket with 1001).
     ///
-    /// Cancel-safe: in a `tokio::select!` branch that loses, no message is lost, and a
-    /// close that `recv` had begun to send is finished by the next call.
+    /// Cancel-safe, as [`WebSocket::recv`]: in a `tokio::select!` branch that loses,
+    /// no message is lost, a frame half read is kept for the next call, and a close
+    /// that `recv` had begun to send is finished by the next call.
     ///
     /// # Errors
     ///
@@ -385,7 +426,8 @@ impl WebSocketReceiver {
         None
     }
 
-    /// The next message parsed as JSON of type `T`.
+    /// The next message parsed as JSON of type `T`. Cancel-safe, as
+    /// [`recv`](Self::recv).
     ///
     /// # Errors
     ///
@@ -401,6 +443,16 @@ impl WebSocketReceiver {
         loop {
             let idle_deadline = self.settings.idle_timeout.map(|t| self.last_heard + t);
             tokio::select! {
+                // In this order: a shutdown first, then what the peer sent, then the
+                // clocks. A frame that arrived while the view was busy elsewhere is
+                // read even if the idle deadline has passed since: the peer was not
+                // silent.
+                biased;
+                () = self.shutdown.cancelled() => return Event::Close(Closing {
+                    code: CloseCode::Away,
+                    reason: "server shutting down",
+                    error: None,
+                }),
                 frame = self.stream.next() => {
                     let message = match frame {
                         Some(Ok(message)) => message,
@@ -431,11 +483,6 @@ impl WebSocketReceiver {
                     // read is caught by the idle timeout.
                     self.write_own(Wire::Ping(Bytes::new())).await;
                 }
-                () = self.shutdown.cancelled() => return Event::Close(Closing {
-                    code: CloseCode::Away,
-                    reason: "server shutting down",
-                    error: None,
-                }),
             }
         }
     }
@@ -607,6 +654,32 @@ mod tests {
         };
         assert_eq!(frame.code, CloseCode::Size);
         assert!(server.recv().await.is_none(), "then the socket has ended");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_message_waiting_past_the_idle_deadline_is_read_not_closed_as_idle() {
+        // The view was busy elsewhere (a long `send`, the other branch of a `select!`)
+        // while the peer spoke: the next `recv` finds the message and the idle deadline
+        // both due, and the peer was not silent. Each try would pick one of them at
+        // random without an order; 32 tries make a wrong pick all but certain.
+        for _ in 0..32 {
+            let (ours, theirs) = tokio::io::duplex(1024);
+            let settings = WebSocketSettings::new()
+                .heartbeat(None)
+                .idle_timeout(Some(Duration::from_millis(100)));
+            let mut server = WebSocket::new(
+                Box::new(ours),
+                Role::Server,
+                settings,
+                CancellationToken::new(),
+            )
+            .await;
+            let mut client = WebSocketStream::from_raw_socket(theirs, Role::Client, None).await;
+            client.send(Wire::text("still here")).await.expect("sent");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let message = server.recv().await.expect("open").expect("no error");
+            assert_eq!(message, Message::text("still here"));
+        }
     }
 
     #[tokio::test(start_paused = true)]
