@@ -15,7 +15,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::{Stream, TryStreamExt};
 use http_body::{Frame, SizeHint};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, StreamBody};
 
 use crate::error::BoxError;
 
@@ -28,8 +31,22 @@ use crate::error::BoxError;
 /// let body = Body::from("hello");
 /// assert_eq!(body.size_hint().exact(), Some(5));
 /// ```
-#[derive(Debug, Default)]
-pub struct Body(axum_core::body::Body);
+#[derive(Default)]
+pub struct Body(Inner);
+
+/// A body of known bytes is kept as they are, so that the common response costs no
+/// allocation and no dynamic call; any other body is boxed.
+enum Inner {
+    /// All of it, until it is sent; `None` when empty or sent.
+    Full(Option<Bytes>),
+    Boxed(UnsyncBoxBody<Bytes, Error>),
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self::Full(None)
+    }
+}
 
 impl Body {
     /// Any body of [`Bytes`] whose errors convert to a boxed error.
@@ -43,7 +60,11 @@ impl Body {
         if let Some(ours) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Self>>() {
             return ours.take().unwrap_or_default();
         }
-        slot.map_or_else(Self::default, |body| Self(axum_core::body::Body::new(body)))
+        slot.map_or_else(Self::default, |body| {
+            Self(Inner::Boxed(UnsyncBoxBody::new(
+                body.map_err(|e| Error(e.into())),
+            )))
+        })
     }
 
     /// The empty body.
@@ -51,14 +72,22 @@ impl Body {
         Self::default()
     }
 
-    /// bocata's own body, as the rest of the crate builds it.
-    pub(crate) fn from_inner(inner: axum_core::body::Body) -> Self {
-        Self(inner)
+    /// A body sent chunk by chunk, as `stream` yields them; an error from it ends the
+    /// body as failed.
+    pub(crate) fn from_stream<S, E>(stream: S) -> Self
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        Self::new(StreamBody::new(
+            stream.map_ok(Frame::data).map_err(Into::<BoxError>::into),
+        ))
     }
+}
 
-    /// The body as the rest of the crate handles it.
-    pub(crate) fn into_inner(self) -> axum_core::body::Body {
-        self.0
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Self {
+        Self(Inner::Full((!bytes.is_empty()).then_some(bytes)))
     }
 }
 
@@ -67,14 +96,14 @@ macro_rules! from_bytes_like {
         $(
             impl From<$ty> for Body {
                 fn from(bytes: $ty) -> Self {
-                    Self(axum_core::body::Body::from(bytes))
+                    Self::from(Bytes::from(bytes))
                 }
             }
         )*
     };
 }
 
-from_bytes_like!(Bytes, Vec<u8>, String, &'static str, &'static [u8]);
+from_bytes_like!(Vec<u8>, String, &'static str, &'static [u8]);
 
 impl http_body::Body for Body {
     type Data = Bytes;
@@ -84,17 +113,38 @@ impl http_body::Body for Body {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
-        Pin::new(&mut self.0)
-            .poll_frame(cx)
-            .map_err(|e| Error(e.into_inner()))
+        match &mut self.0 {
+            Inner::Full(bytes) => Poll::Ready(bytes.take().map(|bytes| Ok(Frame::data(bytes)))),
+            Inner::Boxed(body) => Pin::new(body).poll_frame(cx),
+        }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.0.is_end_stream()
+        match &self.0 {
+            Inner::Full(bytes) => bytes.is_none(),
+            Inner::Boxed(body) => body.is_end_stream(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.0.size_hint()
+        match &self.0 {
+            Inner::Full(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            Inner::Boxed(body) => body.size_hint(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Inner::Full(bytes) => f
+                .debug_tuple("Body")
+                .field(&bytes.as_ref().map_or(0, Bytes::len))
+                .finish(),
+            Inner::Boxed(_) => f.write_str("Body(streamed)"),
+        }
     }
 }
 

@@ -99,7 +99,7 @@ where
 /// page.
 fn failed(error: BoxError) -> Response<Body> {
     tracing::error!(target: "bocata::error", "a tower service failed: {error}");
-    render(&Error::internal(error), false, false).map(Body::from_inner)
+    render(&Error::internal(error), false, false)
 }
 
 /// Keeps `layer` as a function from the app's service to the layered one.

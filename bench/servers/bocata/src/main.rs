@@ -13,9 +13,15 @@ use std::io::Write;
 
 use bocata::{App, Request, Res, Result};
 
-async fn plaintext(_req: &Request, res: &mut Res) -> Result {
-    res.text("Hello, World!");
-    Ok(())
+/// `GET /plaintext`: a struct view, as the guide writes them.
+struct Plaintext;
+
+#[bocata::view]
+impl Plaintext {
+    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        res.text("Hello, World!");
+        Ok(())
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -23,9 +29,17 @@ struct Message {
     message: &'static str,
 }
 
-async fn json(_req: &Request, res: &mut Res) -> Result {
-    res.json(&Message { message: "Hello, World!" });
-    Ok(())
+/// `GET /json`
+struct Json;
+
+#[bocata::view]
+impl Json {
+    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        res.json(&Message {
+            message: "Hello, World!",
+        });
+        Ok(())
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -33,10 +47,16 @@ struct Id {
     id: u64,
 }
 
-async fn params(req: &Request, res: &mut Res) -> Result {
-    let id: u64 = req.param("id")?;
-    res.json(&Id { id });
-    Ok(())
+/// `GET /params/{id}`
+struct Params;
+
+#[bocata::view]
+impl Params {
+    async fn on_get(&self, req: &Request, res: &mut Res) -> Result {
+        let id: u64 = req.param("id")?;
+        res.json(&Id { id });
+        Ok(())
+    }
 }
 
 async fn echo(req: &Request, res: &mut Res) -> Result {
@@ -82,9 +102,9 @@ fn main() -> std::io::Result<()> {
         writeln!(std::io::stdout(), "{}", listener.local_addr()?)?;
         let path = std::env::var("BENCH_FILE").unwrap_or_default();
         App::new()
-            .route("/plaintext", bocata::get(plaintext))
-            .route("/json", bocata::get(json))
-            .route("/params/{id}", bocata::get(params))
+            .route("/plaintext", Plaintext)
+            .route("/json", Json)
+            .route("/params/{id}", Params)
             .route("/echo", bocata::post(echo))
             .route("/file", File { path })
             .route("/stream", bocata::get(stream))

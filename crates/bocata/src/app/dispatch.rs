@@ -1,22 +1,21 @@
 //! Answering a request. Each step is a function of [`App`] here, in this order:
 //!
 //! 1. [`handle`](App::handle): through the app's tower layers, if it has any.
-//! 2. [`answer`](App::answer): the access-log line, and the one place where HEAD and
-//!    `Content-Length` are settled, for every response ([`settle`]).
-//! 3. [`resolve_and_run`](App::resolve_and_run): resolves the request, runs the hooks
-//!    and the view, and finishes what they made of `res`.
-//! 4. [`resolve`](App::resolve): everything before the view, none of which waits:
+//! 2. [`answer`](App::answer): resolves the request, runs the hooks and the view,
+//!    finishes what they made of `res`; then settles HEAD and `Content-Length` for
+//!    every response ([`settle`]) and writes the access-log line.
+//! 3. [`resolve`](App::resolve): everything before the view, none of which waits:
 //!    redirects, `OPTIONS`, 404 and 405, mounted services, WebSocket upgrades, or the
-//!    view and the [`Request`] for it.
-//! 5. [`run_hooks_and_view`](App::run_hooks_and_view): the before hooks, the view, the
+//!    view, with the [`Request`] for it and its [`Res`] on the heap.
+//! 4. [`run_hooks_and_view`](App::run_hooks_and_view): the before hooks, the view, the
 //!    after hooks; a panic in any of them is caught.
-//! 6. [`finish`](App::finish): the session cookie, then [`Res::finalize`] (opening a
+//! 5. [`finish`](App::finish): the session cookie, then [`Res::finalize`] (opening a
 //!    file is its only wait); for what went wrong, [`error_response`](App::error_response),
 //!    the app's error page or the default body.
 //!
-//! They are plain functions returning futures rather than `async fn`s where an `async
-//! fn` would keep its arguments, and so the request, for its whole life: hyper moves a
-//! request's future, and its size is on the hot path.
+//! hyper moves a request's future before it polls it, so the future's size is on
+//! every request's path: routing is done before the future is made, and the future
+//! holds a pointer to the request and response rather than the request itself.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -25,15 +24,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum_core::body::Body;
+use crate::body::Body;
 use bytes::Bytes;
-use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Either};
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use tower::ServiceExt;
 
 use super::App;
-use crate::body::Body as TowerBody;
 use crate::context::ConnectionContext;
 use crate::error::{BoxError, BoxedCatch, Caught, catch_panic, render};
 use crate::headers::accepts_json;
@@ -62,7 +59,7 @@ impl App {
         let stack = self.stack.get_or_init(|| self.build_stack()).clone();
         Either::Right(async move {
             match stack.oneshot(request).await {
-                Ok(response) => response.map(TowerBody::into_inner),
+                Ok(response) => response,
                 Err(never) => match never {},
             }
         })
@@ -75,13 +72,13 @@ impl App {
             stack: Arc::default(),
         };
         let app = service::boxed(tower::service_fn(
-            move |mut request: http::Request<TowerBody>| {
+            move |mut request: http::Request<Body>| {
                 let inner = inner.clone();
                 async move {
                     let connection = request.extensions_mut().remove::<Arc<ConnectionContext>>();
                     let request = request.map(RequestBody::from);
                     let response = inner.answer(request, connection).await;
-                    Ok::<_, Infallible>(response.map(TowerBody::from_inner))
+                    Ok::<_, Infallible>(response)
                 }
             },
         ));
@@ -91,8 +88,13 @@ impl App {
             .fold(app, |service, layer| layer(service))
     }
 
-    /// The response to one request, settled for HEAD and `Content-Length`, and its
-    /// access-log line.
+    /// The response to one request: routed, run through the hooks and the view, and
+    /// finished; then settled for HEAD and `Content-Length`, and logged.
+    ///
+    /// The request is routed before the future is made, so that the future holds what
+    /// routing made of it (the view's request and response are on the heap) rather
+    /// than the request itself: hyper moves the future, and its size is on every
+    /// request's path.
     fn answer(
         &self,
         request: http::Request<RequestBody>,
@@ -100,55 +102,31 @@ impl App {
     ) -> impl Future<Output = Response<Body>> + Send + '_ {
         let is_head = request.method() == Method::HEAD;
         // Read the clock only when the access log is on.
-        let logged = tracing::enabled!(target: "bocata::access", tracing::Level::INFO).then(|| {
-            (
-                request.method().clone(),
-                request.uri().clone(),
-                Instant::now(),
-            )
-        });
-        // `map`, not an `async` block: a block would keep the future it awaits twice.
-        self.resolve_and_run(request, connection)
-            .map(move |mut response| {
-                settle(&mut response, is_head);
-                if let Some((method, uri, started)) = logged {
-                    tracing::info!(
-                        target: "bocata::access",
-                        %method,
-                        path = uri.path(),
-                        status = response.status().as_u16(),
-                        micros = started.elapsed().as_micros() as u64,
-                    );
-                }
-                response
-            })
-    }
-
-    /// Routes the request, then runs the hooks and the view and finishes their
-    /// response.
-    fn resolve_and_run(
-        &self,
-        request: http::Request<RequestBody>,
-        connection: Option<Arc<ConnectionContext>>,
-    ) -> impl Future<Output = Response<Body>> + Send + '_ {
+        let logged = tracing::enabled!(target: "bocata::access", tracing::Level::INFO)
+            .then(|| Box::new(Logged::start(&request)));
         let mut routed = self.resolve(request, connection);
         async move {
-            // Matched in place: moving the request out would keep it twice.
-            match &mut routed {
+            // Matched in place: moving the parts out would keep them twice.
+            let mut response = match &mut routed {
                 Routed::Answer(response) => std::mem::take(response),
                 Routed::Elsewhere(answer) => answer.await,
                 Routed::View {
-                    request,
+                    exchange,
                     endpoint,
                     view,
                     method,
                 } => {
-                    let mut res = Res::new();
-                    let run = self.run_hooks_and_view(endpoint, *view, *method, request, &mut res);
+                    let Exchange { request, res } = &mut **exchange;
+                    let run = self.run_hooks_and_view(endpoint, *view, *method, request, res);
                     let outcome = catch_panic(run).await.unwrap_or_else(|p| Err(p.into()));
                     self.finish(request, res, outcome).await
                 }
+            };
+            settle(&mut response, is_head);
+            if let Some(logged) = logged {
+                logged.write(&response);
             }
+            response
         }
     }
 
@@ -182,7 +160,7 @@ impl App {
                 let answer = service.clone().oneshot(request);
                 return Routed::Elsewhere(Box::pin(async move {
                     match answer.await {
-                        Ok(response) => response.map(TowerBody::into_inner),
+                        Ok(response) => response,
                         Err(never) => match never {},
                     }
                 }));
@@ -223,7 +201,10 @@ impl App {
         };
         let context = Arc::clone(&self.shared.context);
         Routed::View {
-            request: Request::new(head, body, context, index, params, connection),
+            exchange: Box::new(Exchange {
+                request: Request::new(head, body, context, index, params, connection),
+                res: Res::new(),
+            }),
             endpoint,
             view: view.as_ref(),
             method,
@@ -284,25 +265,21 @@ impl App {
 
     /// The response for what the hooks and the view made of `res` (`outcome` is theirs):
     /// the session cookie added and finalized; or the error page for what went wrong.
-    pub(crate) fn finish<'a>(
-        &'a self,
-        request: &'a Request,
-        res: Res,
+    pub(crate) async fn finish(
+        &self,
+        request: &Request,
+        res: &mut Res,
         outcome: crate::Result,
-    ) -> impl Future<Output = Response<Body>> + Send + 'a {
-        // Only a file makes finishing wait (to open it); that wait is boxed, and the
-        // rest is done before the future starts, so that this future, which every
-        // request's embeds and hyper moves, stays small.
-        let finished = self.finish_now(request, res, outcome);
-        async move {
-            let result = match finished {
-                Finished::Done(result) => result,
-                Finished::Opening(opening) => opening.await,
-            };
-            match result {
-                Ok(response) => response,
-                Err(err) => self.error_response(request, &err).await,
-            }
+    ) -> Response<Body> {
+        // Only a file makes finishing wait (to open it), and that wait is boxed, so
+        // that this future, which every request's embeds, stays small.
+        let result = match self.finish_now(request, res, outcome) {
+            Finished::Done(result) => result,
+            Finished::Opening(opening) => opening.await,
+        };
+        match result {
+            Ok(response) => response,
+            Err(err) => self.error_response(request, &err).await,
         }
     }
 
@@ -310,22 +287,21 @@ impl App {
     fn finish_now<'a>(
         &'a self,
         request: &'a Request,
-        res: Res,
+        res: &'a mut Res,
         outcome: crate::Result,
     ) -> Finished<'a> {
-        let result = outcome.map(|()| res);
         #[cfg(feature = "sessions")]
-        let result = result.and_then(|mut res| {
+        let outcome = outcome.and_then(|()| {
             if let Some(cookie) = request.session_cookie()? {
                 res.append_header(header::SET_COOKIE, cookie);
             }
-            Ok(res)
+            Ok(())
         });
-        match result {
-            Ok(res) if res.sends_file() => Finished::Opening(Box::pin(async move {
-                res.into_response(&self.finalize_context(request)).await
+        match outcome {
+            Ok(()) if res.sends_file() => Finished::Opening(Box::pin(async move {
+                res.take_response(&self.finalize_context(request)).await
             })),
-            Ok(res) => Finished::Done(res.finalize(&self.finalize_context(request), None)),
+            Ok(()) => Finished::Done(res.finalize(&self.finalize_context(request), None)),
             Err(err) => Finished::Done(Err(err)),
         }
     }
@@ -396,7 +372,7 @@ impl App {
             res.append_header(name, value);
         }
         catch_panic(handler.call_boxed(&caught, &mut res)).await??;
-        res.into_response(&self.finalize_context(request)).await
+        res.take_response(&self.finalize_context(request)).await
     }
 }
 
@@ -412,11 +388,46 @@ enum Routed<'a> {
     Elsewhere(BoxFuture<'a, Response<Body>>),
     /// To a view.
     View {
-        request: Request,
+        exchange: Box<Exchange>,
         endpoint: &'a Endpoint,
         view: &'a dyn ErasedView,
         method: Methods,
     },
+}
+
+/// A request and the response its view fills in, together on the heap: moving a
+/// request's future then moves a pointer to them, not the few hundred bytes they hold.
+struct Exchange {
+    request: Request,
+    res: Res,
+}
+
+/// What the access-log line of a request needs, taken before the request is routed.
+struct Logged {
+    method: Method,
+    uri: http::Uri,
+    started: Instant,
+}
+
+impl Logged {
+    fn start<B>(request: &http::Request<B>) -> Self {
+        Self {
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Writes the line for `response`.
+    fn write(&self, response: &Response<Body>) {
+        tracing::info!(
+            target: "bocata::access",
+            method = %self.method,
+            path = self.uri.path(),
+            status = response.status().as_u16(),
+            micros = self.started.elapsed().as_micros() as u64,
+        );
+    }
 }
 
 /// How far [`App::finish_now`] got: the response or the error, or a file being opened.
@@ -485,9 +496,9 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    type Response = Response<TowerBody>;
+    type Response = Response<Body>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<TowerBody>, Infallible>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -495,10 +506,10 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let app = self.clone();
-        let request = request.map(|body| RequestBody::from(TowerBody::new(body)));
+        let request = request.map(|body| RequestBody::from(Body::new(body)));
         Box::pin(async move {
             let response = app.handle(request, None).await;
-            Ok(response.map(TowerBody::from_inner))
+            Ok(response)
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Turning an [`Error`] into a short, negotiated response body.
 
-use axum_core::body::Body;
+use crate::body::Body;
 use http::{HeaderValue, Response, header};
 use serde::Serialize;
 

@@ -5,7 +5,7 @@ use std::fmt::Display;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use axum_core::body::Body;
+use crate::body::Body;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http_body::{Frame, SizeHint};
@@ -68,7 +68,7 @@ impl AfterSent {
 
 impl http_body::Body for AfterSent {
     type Data = Bytes;
-    type Error = axum_core::Error;
+    type Error = crate::body::Error;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,

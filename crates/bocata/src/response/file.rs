@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 
-use axum_core::body::Body;
+use crate::body::Body;
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};

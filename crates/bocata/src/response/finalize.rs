@@ -1,6 +1,6 @@
 //! Turning a finished [`Res`] into a hyper response, without copying the body.
 
-use axum_core::body::Body;
+use crate::body::Body;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, header};
@@ -34,13 +34,17 @@ pub(crate) struct Finalize<'a> {
 }
 
 impl Res {
-    /// The hyper response for this `Res`: an explicit `Content-Type` is kept over the
-    /// implied one, and a file's body has its exact size. What HEAD and a status
-    /// without a body do to it is [`settle`](super::settle)'s.
+    /// The hyper response for this `Res`, whose body and headers it takes: an explicit
+    /// `Content-Type` is kept over the implied one, and a file's body has its exact
+    /// size. What HEAD and a status without a body do to it is
+    /// [`settle`](super::settle)'s.
     ///
     /// Opening a file is the only wait; [`finalize`](Self::finalize) does the rest
     /// without one.
-    pub(crate) async fn into_response(self, cx: &Finalize<'_>) -> Result<Response<Body>, Error> {
+    pub(crate) async fn take_response(
+        &mut self,
+        cx: &Finalize<'_>,
+    ) -> Result<Response<Body>, Error> {
         let file = match &self.content {
             Content::File(path) if self.error.is_none() => Some(OpenFile::open(path).await?),
             _ => None,
@@ -48,31 +52,31 @@ impl Res {
         self.finalize(cx, file)
     }
 
-    /// Whether this response sends a file, which [`into_response`](Self::into_response)
+    /// Whether this response sends a file, which [`take_response`](Self::take_response)
     /// must open; any other is finished by [`finalize`](Self::finalize) at once.
     pub(crate) fn sends_file(&self) -> bool {
         matches!(self.content, Content::File(_))
     }
 
-    /// The response, given the file to send if it sends one, already open.
+    /// The response, given the file to send if it sends one, already open; it takes
+    /// the body and the headers out of `self`, which stays where it is (a `Res` is
+    /// large, and moving it costs every request).
     pub(crate) fn finalize(
-        self,
+        &mut self,
         cx: &Finalize<'_>,
         file: Option<OpenFile>,
     ) -> Result<Response<Body>, Error> {
-        if let Some(error) = self.error {
+        if let Some(error) = self.error.take() {
             return Err(Error::internal(error));
         }
-        let Self {
-            mut status,
-            mut headers,
-            content,
-            implied_type,
-            disposition,
-            stream,
-            background,
-            ..
-        } = self;
+        // Taken field by field: the `Res` stays where it is.
+        let mut status = self.status;
+        let mut headers = std::mem::take(&mut self.headers);
+        let content = std::mem::take(&mut self.content);
+        let implied_type = self.implied_type.take();
+        let disposition = self.disposition;
+        let stream = &self.stream;
+        let background = std::mem::take(&mut self.background);
         let overridden = stream.chunk_timeout.is_some() || stream.complete_timeout.is_some();
         let limits = StreamTimeouts {
             chunk: stream.chunk_timeout.unwrap_or(cx.app.stream_timeouts.chunk),

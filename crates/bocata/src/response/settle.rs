@@ -13,7 +13,7 @@
 //! - HEAD: the same headers as GET, `Content-Length` included where the body's size is
 //!   known, and no body: a stream is dropped unread, never started.
 
-use axum_core::body::Body;
+use crate::body::Body;
 use http::{HeaderValue, Response, StatusCode, header};
 use http_body::Body as _;
 

@@ -30,9 +30,9 @@ struct Finished {
 }
 
 /// What a client gets for `res`: finalized, then settled as every response is.
-async fn finish(res: Res) -> Finished {
+async fn finish(mut res: Res) -> Finished {
     let mut response = res
-        .into_response(&context(&AppContext::default()))
+        .take_response(&context(&AppContext::default()))
         .await
         .expect("a valid response");
     settle(&mut response, false);
@@ -54,7 +54,7 @@ async fn build(f: impl FnOnce(&mut Res)) -> Finished {
 async fn failure(f: impl FnOnce(&mut Res)) -> Error {
     let mut res = Res::new();
     f(&mut res);
-    res.into_response(&context(&AppContext::default()))
+    res.take_response(&context(&AppContext::default()))
         .await
         .expect_err("the setter should fail")
 }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use axum_core::body::Body;
+use crate::body::Body;
 use futures_util::task::AtomicWaker;
 use http::{HeaderValue, Response, StatusCode, header};
 use hyper::body::Incoming;

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use axum_core::body::Body;
+use crate::body::Body;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use tokio_util::sync::CancellationToken;
@@ -126,7 +126,7 @@ impl Sent {
 
 impl http_body::Body for Sent {
     type Data = Bytes;
-    type Error = axum_core::Error;
+    type Error = crate::body::Error;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,

@@ -435,7 +435,7 @@ impl TestClient {
         StreamedResponse {
             status: parts.status,
             headers: parts.headers,
-            body: Body::from_inner(body),
+            body,
         }
     }
 }

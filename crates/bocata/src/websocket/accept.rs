@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum_core::body::Body;
+use crate::body::Body;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use hyper::upgrade::OnUpgrade;
@@ -74,7 +74,7 @@ impl App {
         match before {
             Ok(()) if !res.is_complete() => {}
             // Refused by a hook: its answer, or its error, goes out instead of the 101.
-            outcome => return self.finish(&request, res, outcome).await,
+            outcome => return self.finish(&request, &mut res, outcome).await,
         }
 
         // The hooks' headers and cookies, and the session's cookie, go out on the 101,
@@ -83,7 +83,7 @@ impl App {
         // not take makes the answer a 500, as for any other request.
         res.status(StatusCode::SWITCHING_PROTOCOLS)
             .content(Bytes::new());
-        let mut response = self.finish(&request, res, Ok(())).await;
+        let mut response = self.finish(&request, &mut res, Ok(())).await;
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
             return response;
         }

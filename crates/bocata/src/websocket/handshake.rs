@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum_core::body::Body;
+use crate::body::Body;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version, header};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
