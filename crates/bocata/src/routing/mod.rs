@@ -86,6 +86,10 @@ pub(crate) enum Lookup {
 #[derive(Clone, Default)]
 pub(crate) struct Routes {
     router: matchit::Router<usize>,
+    /// The routes without parameters, sorted by path: a request for one of them is
+    /// found by a binary search, without walking the router. The router has them
+    /// too, and finds the same route for the same path.
+    statics: Vec<(Box<str>, usize)>,
     endpoints: Vec<Endpoint>,
 }
 
@@ -126,6 +130,11 @@ impl Routes {
             Target::Service { .. } => (Methods::EMPTY, None, None),
         };
         paths.push(pattern, view, body_limit);
+        if !pattern.contains(['{', '}'])
+            && let Err(at) = self.search(pattern)
+        {
+            self.statics.insert(at, (pattern.into(), index));
+        }
         self.endpoints.push(Endpoint {
             allow: methods.allow_header(),
             methods,
@@ -158,8 +167,17 @@ impl Routes {
         }
     }
 
+    /// Where `path` is among the routes without parameters, or where it would go.
+    fn search(&self, path: &str) -> Result<usize, usize> {
+        self.statics
+            .binary_search_by(|(pattern, _)| pattern.as_ref().cmp(path))
+    }
+
     /// The endpoint index and parameter ranges for `path`.
     fn find(&self, path: &str) -> Option<(usize, ParamRanges)> {
+        if let Ok(at) = self.search(path) {
+            return Some((self.statics[at].1, ParamRanges::new()));
+        }
         let matched = self.router.at(path).ok()?;
         let base = path.as_ptr() as usize;
         let ranges = matched
