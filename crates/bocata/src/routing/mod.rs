@@ -214,6 +214,26 @@ mod tests {
     }
 
     #[test]
+    fn static_routes_and_the_router_agree() {
+        let (routes, _) = routes(&["/users/{id}", "/users/new", "/users/", "/a{{b}}", "/"]);
+        let found = |path| match routes.lookup(path) {
+            Lookup::Found(index, params) => Some((index, params.len())),
+            _ => None,
+        };
+        assert_eq!(found("/users/new"), Some((1, 0)), "the static route wins");
+        assert_eq!(found("/users/7"), Some((0, 1)));
+        assert_eq!(found("/users/"), Some((2, 0)));
+        assert_eq!(found("/"), Some((4, 0)));
+        assert_eq!(
+            found("/a{b}"),
+            Some((3, 0)),
+            "escaped braces go through the router"
+        );
+        assert_eq!(found("/a{{b}}"), None);
+        assert!(matches!(routes.lookup("/users"), Lookup::RedirectTo(p) if p == "/users/"));
+    }
+
+    #[test]
     fn parameters_are_ranges_of_the_path() {
         let (routes, paths) = routes(&["/users/{id}/posts/{post}"]);
         let path = "/users/42/posts/hello%20world";
