@@ -416,3 +416,62 @@ async fn a_file_with_another_status_is_sent_whole() {
     assert_eq!(res.status(), 404);
     assert_eq!(res.text(), "some notes\n");
 }
+
+/// A file of up to one chunk (64 KiB) is read whole when it is opened; a larger one is
+/// read chunk by chunk. Both send the same headers, ranges and validators.
+#[tokio::test]
+async fn files_either_side_of_one_chunk_answer_alike() {
+    const CHUNK: usize = 64 * 1024;
+    let fixture = Fixture::new("chunk-sizes");
+    for len in [1, 1000, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK] {
+        let data = pattern(len);
+        let path = fixture.file(&format!("{len}.bin"), &data);
+        let client = TestClient::new(App::new().route(
+            "/f",
+            SendFile {
+                path,
+                how: How::Download,
+            },
+        ));
+        let res = client.get("/f").send().await;
+        assert_eq!(res.status(), 200, "{len}");
+        assert_eq!(res.bytes().as_ref(), data.as_slice(), "{len}");
+        assert_eq!(res.header("content-length"), Some(len.to_string().as_str()));
+        assert_eq!(res.header("accept-ranges"), Some("bytes"));
+        let tag = etag(&res);
+
+        let res = client.head("/f").send().await;
+        assert_eq!(res.header("content-length"), Some(len.to_string().as_str()));
+        assert!(res.bytes().is_empty(), "{len}");
+
+        let res = client.get("/f").header("if-none-match", &tag).send().await;
+        assert_eq!(res.status(), 304, "{len}");
+        assert!(res.bytes().is_empty());
+
+        let last = len - 1;
+        let res = client
+            .get("/f")
+            .header("range", &format!("bytes={last}-"))
+            .send()
+            .await;
+        assert_eq!(res.status(), 206, "{len}");
+        assert_eq!(res.bytes().as_ref(), &data[last..]);
+        assert_eq!(
+            res.header("content-range"),
+            Some(format!("bytes {last}-{last}/{len}").as_str())
+        );
+
+        if len >= 20 {
+            let res = client
+                .get("/f")
+                .header("range", "bytes=0-9, -10")
+                .send()
+                .await;
+            assert_eq!(res.status(), 206, "{len}");
+            let parts = parts(&res);
+            assert_eq!(parts.len(), 2, "{len}");
+            assert_eq!(parts[0].1, &data[..10]);
+            assert_eq!(parts[1].1, &data[len - 10..]);
+        }
+    }
+}

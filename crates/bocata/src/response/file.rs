@@ -34,10 +34,25 @@ const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 /// A file opened for a response, with what its headers need.
 #[derive(Debug)]
 pub(crate) struct OpenFile {
-    file: fs::File,
+    source: Source,
     path: PathBuf,
     len: u64,
     validators: Validators,
+}
+
+/// Where a file's bytes come from. A file that fits in one chunk is read whole in the
+/// trip to the blocking pool that opens it, and sent like any body of known bytes; a
+/// larger one is read a chunk at a time, as the client takes them.
+#[derive(Debug)]
+enum Source {
+    Memory(Bytes),
+    Disk(Arc<fs::File>),
+}
+
+/// The body of a file response: bytes in hand, or chunks still to be read.
+pub(super) enum FileBody {
+    Whole(Bytes),
+    Chunks(FileChunks),
 }
 
 /// What to send of a file, once preconditions and `Range` are weighed.
@@ -58,24 +73,38 @@ impl OpenFile {
     /// a regular file) is a 404, a permission problem a 403; anything else is a 500
     /// whose cause is logged.
     pub(super) async fn open(path: &Path) -> Result<Self, Error> {
-        // Opening and reading the metadata are one trip to the blocking pool, not two.
+        // Opening, reading the metadata and, for a small file, reading it are one trip
+        // to the blocking pool.
         let owned = path.to_owned();
         let opened = tokio::task::spawn_blocking(move || {
             let file = fs::File::open(&owned)?;
             let metadata = file.metadata()?;
-            Ok::<_, io::Error>((file, metadata))
+            let source = if metadata.is_file() && metadata.len() <= CHUNK_SIZE as u64 {
+                let mut bytes = Vec::with_capacity(CHUNK_SIZE.min(metadata.len() as usize));
+                // What the file holds now, up to the size it had: one that shrinks
+                // meanwhile is sent as read, with its length.
+                (&file).take(metadata.len()).read_to_end(&mut bytes)?;
+                Source::Memory(Bytes::from(bytes))
+            } else {
+                Source::Disk(Arc::new(file))
+            };
+            Ok::<_, io::Error>((source, metadata))
         })
         .await
         .map_err(Error::internal)?;
-        let (file, metadata) = opened.map_err(|e| open_error(path, &e))?;
+        let (source, metadata) = opened.map_err(|e| open_error(path, &e))?;
         if !metadata.is_file() {
             return Err(Error::from_status(StatusCode::NOT_FOUND));
         }
+        let len = match &source {
+            Source::Memory(bytes) => bytes.len() as u64,
+            Source::Disk(_) => metadata.len(),
+        };
         Ok(Self {
-            file,
+            source,
             path: path.to_owned(),
-            len: metadata.len(),
-            validators: Validators::for_file(metadata.len(), metadata.modified().ok()),
+            len,
+            validators: Validators::for_file(len, metadata.modified().ok()),
         })
     }
 
@@ -98,7 +127,7 @@ impl OpenFile {
         request_headers: &HeaderMap,
         status: StatusCode,
         headers: &mut HeaderMap,
-    ) -> Result<(StatusCode, Option<FileChunks>), Error> {
+    ) -> Result<(StatusCode, Option<FileBody>), Error> {
         headers.insert(header::ACCEPT_RANGES, BYTES);
         headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
         if let Ok(etag) = HeaderValue::try_from(&self.validators.etag) {
@@ -134,15 +163,17 @@ impl OpenFile {
                 (StatusCode::PARTIAL_CONTENT, segments)
             }
         };
+        if let (Source::Memory(bytes), [Segment::File(range)]) = (&self.source, &segments[..]) {
+            let whole = bytes.slice(range.start as usize..range.end as usize);
+            return Ok((status, Some(FileBody::Whole(whole))));
+        }
         let len: u64 = segments.iter().map(Segment::len).sum();
-        let chunks = read_segments(self.file, segments, self.path).map_err(BoxError::from);
-        Ok((
-            status,
-            Some(FileChunks {
-                chunks: Box::pin(chunks),
-                len,
-            }),
-        ))
+        let chunks = read_segments(self.source, segments, self.path).map_err(BoxError::from);
+        let chunks = FileChunks {
+            chunks: Box::pin(chunks),
+            len,
+        };
+        Ok((status, Some(FileBody::Chunks(chunks))))
     }
 
     /// Weighs preconditions (RFC 9110 §13.2.2), then `Range` and `If-Range` (§14.2,
@@ -300,24 +331,27 @@ fn multipart_segments(
 }
 
 /// Streams `segments`, reading the file [`CHUNK_SIZE`] bytes at a time and only as fast
-/// as the client takes them. A file that ends early (it shrank, or was replaced) ends the
-/// stream with an error, which aborts the response rather than letting the client take
-/// a short body for a whole one; the problem is logged.
+/// as the client takes them (or slicing the bytes already read). A file that ends early
+/// (it shrank, or was replaced) ends the stream with an error, which aborts the response
+/// rather than letting the client take a short body for a whole one; the problem is
+/// logged.
 fn read_segments(
-    file: fs::File,
+    source: Source,
     segments: Vec<Segment>,
     path: PathBuf,
 ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
-    let file = Arc::new(file);
     let stream = async_stream::try_stream! {
         for segment in segments {
-            match segment {
-                Segment::Bytes(bytes) => yield bytes,
-                Segment::File(range) => {
+            match (segment, &source) {
+                (Segment::Bytes(bytes), _) => yield bytes,
+                (Segment::File(range), Source::Memory(bytes)) => {
+                    yield bytes.slice(range.start as usize..range.end as usize);
+                }
+                (Segment::File(range), Source::Disk(file)) => {
                     let mut offset = range.start;
                     while offset < range.end {
                         let len = usize::try_from(range.end - offset).map_or(CHUNK_SIZE, |left| left.min(CHUNK_SIZE));
-                        yield read_chunk(Arc::clone(&file), offset, len).await?;
+                        yield read_chunk(Arc::clone(file), offset, len).await?;
                         offset += len as u64;
                     }
                 }

@@ -8,7 +8,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, header};
 use super::background::AfterSent;
 use super::deadline;
 use super::disposition::content_disposition;
-use super::file::{FileChunks, OpenFile};
+use super::file::{FileBody, FileChunks, OpenFile};
 use super::stream::{self, ChunkStream};
 use super::{Content, Res, ResError, sse};
 use crate::Error;
@@ -124,9 +124,12 @@ impl Res {
                 let (file_status, chunks) =
                     file.respond(cx.method, cx.headers, status, &mut headers)?;
                 status = file_status;
-                chunks.map_or_else(Body::empty, |file| {
-                    let chunks = deadline::limit(file.chunks, limits.complete);
-                    FileChunks { chunks, ..file }.into_body()
+                chunks.map_or_else(Body::empty, |file| match file {
+                    FileBody::Whole(bytes) => Body::from(bytes),
+                    FileBody::Chunks(file) => {
+                        let chunks = deadline::limit(file.chunks, limits.complete);
+                        FileChunks { chunks, ..file }.into_body()
+                    }
                 })
             }
             #[cfg(feature = "templates")]
