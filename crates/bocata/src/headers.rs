@@ -3,6 +3,8 @@
 //! values of §12.4.2, and media types: which a request sends, which a client accepts,
 //! and which a file's extension implies.
 
+use std::cell::RefCell;
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
 use http::header::{self, AsHeaderName, HeaderName};
@@ -58,13 +60,38 @@ pub(crate) fn accepts_json(headers: &HeaderMap) -> bool {
 
 /// The `Content-Type` for `path`, guessed from its extension; text types are UTF-8.
 pub(crate) fn guess_type(path: &Path) -> HeaderValue {
-    let mime = mime_guess::from_path(path).first_or_octet_stream();
-    let value = if mime.type_() == mime_guess::mime::TEXT && mime.get_param("charset").is_none() {
-        format!("{mime}; charset=utf-8")
-    } else {
-        mime.to_string()
+    thread_local! {
+        /// The last extension looked up on this thread, and its type: a site sends
+        /// many files of few types, and the table is searched only when it changes.
+        static LAST: RefCell<Option<(OsString, HeaderValue)>> = const { RefCell::new(None) };
+    }
+    let extension = path.extension().unwrap_or_default();
+    let cached = LAST.with_borrow(|last| match last {
+        Some((seen, value)) if seen == extension => Some(value.clone()),
+        _ => None,
+    });
+    cached.unwrap_or_else(|| {
+        let value = type_of_extension(extension);
+        LAST.set(Some((extension.to_owned(), value.clone())));
+        value
+    })
+}
+
+/// The media type for files with `extension` (which may be empty).
+fn type_of_extension(extension: &OsStr) -> HeaderValue {
+    // The table's own strings, without parsing them into a `Mime`: most files pay no
+    // allocation for their type.
+    let essence = extension
+        .to_str()
+        .and_then(|e| mime_guess::from_ext(e).first_raw());
+    let Some(essence) = essence else {
+        return HeaderValue::from_static("application/octet-stream");
     };
-    HeaderValue::try_from(value).unwrap_or(HeaderValue::from_static("application/octet-stream"))
+    if !essence.starts_with("text/") {
+        return HeaderValue::from_static(essence);
+    }
+    HeaderValue::try_from(format!("{essence}; charset=utf-8"))
+        .unwrap_or(HeaderValue::from_static("text/plain; charset=utf-8"))
 }
 
 #[cfg(test)]
@@ -103,8 +130,11 @@ mod tests {
             ("a.unknown-ext", "application/octet-stream"),
             ("no-extension", "application/octet-stream"),
         ];
-        for (name, expected) in cases {
-            assert_eq!(guess_type(Path::new(name)), expected, "{name}");
+        // Twice over, in turn: the answer is the same whether the last lookup was for
+        // the same extension or another.
+        for (name, expected) in cases.iter().chain(&cases) {
+            assert_eq!(guess_type(Path::new(name)), *expected, "{name}");
+            assert_eq!(guess_type(Path::new(name)), *expected, "{name}, again");
         }
     }
 

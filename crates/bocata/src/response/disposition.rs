@@ -40,22 +40,19 @@ pub(super) fn content_disposition(disposition: Disposition, filename: &str) -> O
         Disposition::Inline => "inline",
         Disposition::Omitted => return None,
     };
-    let fallback: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Some(if fallback == filename {
-        format!("{kind}; filename=\"{fallback}\"")
+    let plain = |c: char| c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\';
+    let mut value = String::with_capacity(kind.len() + filename.len() + 13);
+    value.push_str(kind);
+    value.push_str("; filename=\"");
+    if filename.chars().all(plain) {
+        value.push_str(filename);
+        value.push('"');
     } else {
-        let encoded = utf8_percent_encode(filename, ATTR_CHAR);
-        format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-    })
+        value.extend(filename.chars().map(|c| if plain(c) { c } else { '_' }));
+        value.push_str("\"; filename*=UTF-8''");
+        value.extend(utf8_percent_encode(filename, ATTR_CHAR));
+    }
+    Some(value)
 }
 
 #[cfg(test)]

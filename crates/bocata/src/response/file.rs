@@ -1,6 +1,8 @@
 //! File bodies: streamed from disk in chunks, with validators, conditional requests and
 //! ranges.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
 use std::fs;
 use std::hash::BuildHasher;
@@ -11,6 +13,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
+use std::time::SystemTime;
 
 use crate::body::Body;
 use bytes::Bytes;
@@ -75,24 +78,30 @@ impl OpenFile {
     pub(super) async fn open(path: &Path) -> Result<Self, Error> {
         // Opening, reading the metadata and, for a small file, reading it are one trip
         // to the blocking pool.
-        let owned = path.to_owned();
+        let path = path.to_owned();
         let opened = tokio::task::spawn_blocking(move || {
-            let file = fs::File::open(&owned)?;
-            let metadata = file.metadata()?;
-            let source = if metadata.is_file() && metadata.len() <= CHUNK_SIZE as u64 {
-                let mut bytes = Vec::with_capacity(CHUNK_SIZE.min(metadata.len() as usize));
-                // What the file holds now, up to the size it had: one that shrinks
-                // meanwhile is sent as read, with its length.
-                (&file).take(metadata.len()).read_to_end(&mut bytes)?;
-                Source::Memory(Bytes::from(bytes))
-            } else {
-                Source::Disk(Arc::new(file))
+            let read = || {
+                let file = fs::File::open(&path)?;
+                let metadata = file.metadata()?;
+                let source = if metadata.is_file() && metadata.len() <= CHUNK_SIZE as u64 {
+                    let mut bytes = Vec::with_capacity(CHUNK_SIZE.min(metadata.len() as usize));
+                    // What the file holds now, up to the size it had: one that shrinks
+                    // meanwhile is sent as read, with its length.
+                    (&file).take(metadata.len()).read_to_end(&mut bytes)?;
+                    Source::Memory(Bytes::from(bytes))
+                } else {
+                    Source::Disk(Arc::new(file))
+                };
+                Ok::<_, io::Error>((source, metadata))
             };
-            Ok::<_, io::Error>((source, metadata))
+            match read() {
+                Ok((source, metadata)) => Ok((source, metadata, path)),
+                Err(e) => Err(open_error(&path, &e)),
+            }
         })
         .await
         .map_err(Error::internal)?;
-        let (source, metadata) = opened.map_err(|e| open_error(path, &e))?;
+        let (source, metadata, path) = opened?;
         if !metadata.is_file() {
             return Err(Error::from_status(StatusCode::NOT_FOUND));
         }
@@ -102,18 +111,17 @@ impl OpenFile {
         };
         Ok(Self {
             source,
-            path: path.to_owned(),
+            path,
             len,
             validators: Validators::for_file(len, metadata.modified().ok()),
         })
     }
 
     /// The file's name, for `Content-Disposition`.
-    pub(super) fn name(&self) -> String {
+    pub(super) fn name(&self) -> Cow<'_, str> {
         self.path
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
+            .map_or(Cow::Borrowed(""), |name| name.to_string_lossy())
     }
 
     /// The status and body (none for a `304`) for this file, adding its headers to
@@ -130,13 +138,10 @@ impl OpenFile {
     ) -> Result<(StatusCode, Option<FileBody>), Error> {
         headers.insert(header::ACCEPT_RANGES, BYTES);
         headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
-        if let Ok(etag) = HeaderValue::try_from(&self.validators.etag) {
-            headers.insert(header::ETAG, etag);
-        }
-        if let Some(modified) = self.validators.last_modified
-            && let Ok(date) = HeaderValue::try_from(httpdate::fmt_http_date(modified))
-        {
-            headers.insert(header::LAST_MODIFIED, date);
+        headers.reserve(6);
+        headers.insert(header::ETAG, self.validators.etag.clone());
+        if let Some(modified) = self.validators.last_modified {
+            headers.insert(header::LAST_MODIFIED, http_date(modified));
         }
 
         let outcome = if status == StatusCode::OK {
@@ -220,6 +225,25 @@ fn open_error(path: &Path, err: &io::Error) -> Error {
             format!("cannot open {}: {err}", path.display()),
         )),
     }
+}
+
+/// `time` as an HTTP date. The last one made on this thread is kept: a site sends the
+/// same few files over and over, and formatting a date is most of the cost of the
+/// validators.
+fn http_date(time: SystemTime) -> HeaderValue {
+    thread_local! {
+        static LAST: RefCell<Option<(SystemTime, HeaderValue)>> = const { RefCell::new(None) };
+    }
+    let cached = LAST.with_borrow(|last| match last {
+        Some((seen, value)) if *seen == time => Some(value.clone()),
+        _ => None,
+    });
+    cached.unwrap_or_else(|| {
+        let value = HeaderValue::try_from(httpdate::fmt_http_date(time))
+            .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
+        LAST.set(Some((time, value.clone())));
+        value
+    })
 }
 
 fn content_range(range: &Range<u64>, len: u64) -> HeaderValue {
@@ -428,6 +452,16 @@ mod tests {
                 status,
                 "{kind:?}"
             );
+        }
+    }
+
+    #[test]
+    fn http_dates_follow_the_time_asked_for() {
+        let epoch = SystemTime::UNIX_EPOCH;
+        let later = epoch + std::time::Duration::from_secs(784_111_777);
+        for _ in 0..2 {
+            assert_eq!(http_date(later), "Sun, 06 Nov 1994 08:49:37 GMT");
+            assert_eq!(http_date(epoch), "Thu, 01 Jan 1970 00:00:00 GMT");
         }
     }
 
