@@ -18,8 +18,13 @@ ENDPOINTS = [
     ("file", "GET", "/file"),
     ("stream", "GET", "/stream"),
 ]
+# HTTP/2 with prior knowledge (h2c), driven by h2load: 10 connections, each with 10
+# streams in flight. The floor is hyper-util's auto builder (the hyper server with
+# `BENCH_AUTO=1`), which is what serving both protocols on one port costs in hyper.
+H2_ENDPOINTS = [("h2 plaintext", "/plaintext"), ("h2 json", "/json")]
 if os.environ.get("ONLY"):
     ENDPOINTS = [e for e in ENDPOINTS if e[0] in os.environ["ONLY"].split(",")]
+    H2_ENDPOINTS = [e for e in H2_ENDPOINTS if e[0] in os.environ["ONLY"].split(",")]
 if os.environ.get("CONTENDERS"):
     CONTENDERS = os.environ["CONTENDERS"].split(",")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,9 +40,9 @@ with open(post, "w") as f:
             f"wrk.body = [[{body}]]\n")
 
 
-def start(name):
+def start(name, auto=False):
     env = dict(os.environ, BENCH_WORKERS="1", BENCH_FILE=payload, BENCH_ADDR="127.0.0.1:0",
-               RUST_LOG="off")
+               RUST_LOG="off", BENCH_AUTO="1" if auto else "0")
     binary = os.path.join(HERE, "target", "release", f"bench-{name}")
     process = subprocess.Popen(["taskset", "-c", "0", binary], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True)
@@ -79,6 +84,21 @@ def wrk(url, method, pid):
     return rps, float(p99.group(1)) * scale, cpu * 1e6 / max(requests, 1)
 
 
+def h2load(url, pid):
+    """requests/s, mean latency in ms, and the server's CPU microseconds per request."""
+    args = ["taskset", "-c", "1", "h2load", "-c10", "-m10", "-t1", f"-D{SECONDS}", url]
+    cpu_before = cpu_seconds(pid)
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(pid) - cpu_before
+    rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
+    done = re.search(r"(\d+) succeeded, (\d+) failed, (\d+) errored", out)
+    if int(done.group(2)) or int(done.group(3)):
+        raise RuntimeError(f"{url}: failed or errored requests\n{out}")
+    mean = re.search(r"time for request:\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[mean.group(2)]
+    return rps, float(mean.group(1)) * scale, cpu * 1e6 / max(int(done.group(1)), 1)
+
+
 # Every server stays up for the whole run (an idle one costs nothing); measurements
 # alternate contender by contender within each endpoint and round, so neighbouring
 # measurements, which share the machine's mood, are the ones compared. Besides
@@ -86,9 +106,25 @@ def wrk(url, method, pid):
 # hypervisor takes from the server's core does not count in it, so it is the steadier
 # figure on a shared machine.
 servers = {c: start(c) for c in CONTENDERS}
-results = {(c, e): [] for c in CONTENDERS for e, _, _ in ENDPOINTS}
-ratios = {(c, e): [] for c in CONTENDERS for e, _, _ in ENDPOINTS}
-cpu_ratios = {(c, e): [] for c in CONTENDERS for e, _, _ in ENDPOINTS}
+# For HTTP/2, hyper and actix-web are started again with h2c on; bocata and axum
+# serve both protocols on one port as they are.
+h2_servers = {c: start(c, auto=True) if c in ("hyper", "actix") else servers[c]
+              for c in CONTENDERS} if H2_ENDPOINTS else {}
+names = [e[0] for e in ENDPOINTS] + [e[0] for e in H2_ENDPOINTS]
+results = {(c, e): [] for c in CONTENDERS for e in names}
+ratios = {(c, e): [] for c in CONTENDERS for e in names}
+cpu_ratios = {(c, e): [] for c in CONTENDERS for e in names}
+
+
+def compare(name, measured):
+    """Records each contender's ratios to hyper for one endpoint of one round."""
+    if "hyper" in measured:
+        floor_rps, _, floor_cpu = measured["hyper"]
+        for contender, (rps, _, cpu) in measured.items():
+            ratios[(contender, name)].append(rps / floor_rps)
+            cpu_ratios[(contender, name)].append(floor_cpu / cpu)
+
+
 try:
     for round_ in range(ROUNDS):
         for name, method, path in ENDPOINTS:
@@ -97,17 +133,21 @@ try:
                 process, addr = servers[contender]
                 measured[contender] = wrk(f"http://{addr}{path}", method, process.pid)
                 results[(contender, name)].append(measured[contender])
-            if "hyper" in measured:
-                floor_rps, _, floor_cpu = measured["hyper"]
-                for contender, (rps, _, cpu) in measured.items():
-                    ratios[(contender, name)].append(rps / floor_rps)
-                    cpu_ratios[(contender, name)].append(floor_cpu / cpu)
+            compare(name, measured)
+        for name, path in H2_ENDPOINTS:
+            measured = {}
+            for contender in CONTENDERS:
+                process, addr = h2_servers[contender]
+                measured[contender] = h2load(f"http://{addr}{path}", process.pid)
+                results[(contender, name)].append(measured[contender])
+            compare(name, measured)
         print(f"round {round_ + 1}/{ROUNDS} done", file=sys.stderr, flush=True)
     rss = {c: peak_rss_mib(process.pid) for c, (process, _) in servers.items()}
 finally:
-    for process, _ in servers.values():
-        process.terminate()
-        process.wait()
+    for process, _ in list(servers.values()) + list(h2_servers.values()):
+        if process.poll() is None:
+            process.terminate()
+            process.wait()
 
 
 def ratio_cell(values):
@@ -116,13 +156,15 @@ def ratio_cell(values):
     return f"{statistics.median(values):.2f} ({min(values):.2}–{max(values):.2})"
 
 
-print(f"\n{ROUNDS} rounds of {SECONDS} s per endpoint, wrk -t1 -c64, server on one core "
-      f"with one worker thread. Ratios are to hyper, the median of each round's ratio "
-      f"(lowest–highest); for CPU, hyper's CPU time per request over the contender's.\n")
+print(f"\n{ROUNDS} rounds of {SECONDS} s per endpoint, wrk -t1 -c64 (HTTP/1.1) or h2load "
+      f"-c10 -m10 (h2c, prior knowledge), server on one core with one worker thread. "
+      f"Ratios are to hyper, the median of each round's ratio (lowest–highest); for CPU, "
+      f"hyper's CPU time per request over the contender's. The latency column is the p99 "
+      f"for wrk, the mean for h2load, which reports no percentiles.\n")
 print("| endpoint | contender | requests/s | × hyper | CPU per request | × hyper (CPU) "
-      "| p99 latency | peak RSS |")
+      "| latency | peak RSS |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")
-for name, _, _ in ENDPOINTS:
+for name in names:
     for contender in CONTENDERS:
         runs = results[(contender, name)]
         rps = statistics.median(r for r, _, _ in runs)

@@ -49,7 +49,8 @@ fn main() -> std::io::Result<()> {
         let listener = std::net::TcpListener::bind(addr)?;
         writeln!(std::io::stdout(), "{}", listener.local_addr()?)?;
         std::io::stdout().flush()?;
-        HttpServer::new(move || {
+        let auto = std::env::var("BENCH_AUTO").is_ok_and(|v| v == "1");
+        let server = HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(path.clone()))
                 .route("/plaintext", web::get().to(plaintext))
@@ -59,9 +60,9 @@ fn main() -> std::io::Result<()> {
                 .route("/file", web::get().to(file))
                 .route("/stream", web::get().to(stream))
         })
-        .workers(workers)
-        .listen(listener)?
-        .run()
-        .await
+        .workers(workers);
+        // With `BENCH_AUTO=1`, HTTP/2 with prior knowledge (h2c) too, for the HTTP/2 rows.
+        let server = if auto { server.listen_auto_h2c(listener)? } else { server.listen(listener)? };
+        server.run().await
     })
 }

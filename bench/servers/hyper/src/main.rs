@@ -1,5 +1,8 @@
 //! The floor: a hand-written hyper 1 service with the same endpoints as the others
-//! (see the bocata server), HTTP/1.1 with keep-alive, `BENCH_WORKERS` threads.
+//! (see the bocata server), HTTP/1.1 with keep-alive, `BENCH_WORKERS` threads. With
+//! `BENCH_AUTO=1` it is served by hyper-util's auto builder instead, which speaks
+//! HTTP/1.1 and HTTP/2 with prior knowledge (h2c) on the same port: the floor for the
+//! HTTP/2 rows.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -11,7 +14,7 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 
 type Body = BoxBody<Bytes, std::io::Error>;
 
@@ -93,15 +96,21 @@ fn main() -> std::io::Result<()> {
         let addr = std::env::var("BENCH_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());
         let listener = tokio::net::TcpListener::bind(addr).await?;
         writeln!(std::io::stdout(), "{}", listener.local_addr()?)?;
+        let auto = std::env::var("BENCH_AUTO").is_ok_and(|v| v == "1");
         loop {
             let (stream, _) = listener.accept().await?;
             stream.set_nodelay(true).ok();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request| handle(request, file));
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await
-                    .ok();
+                let io = TokioIo::new(stream);
+                if auto {
+                    hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(io, service)
+                        .await
+                        .ok();
+                } else {
+                    hyper::server::conn::http1::Builder::new().serve_connection(io, service).await.ok();
+                }
             });
         }
     })
