@@ -80,34 +80,24 @@ pub(super) fn spawn(
     );
     let drain = Arc::new(DrainSignal::default());
     let (peer, draining) = (info.peer, info.draining.clone());
-    // The limits of the response being sent on an HTTP/1 connection, or of an HTTP/2
-    // connection's socket as a whole.
     let exchange = Exchange::new(app.shared.context.stream_timeouts);
     let max_header_size = protocols.max_header_size;
     let signal = Arc::clone(&drain);
     let serve = async move {
         let http1 = speaks_http1(&stream).await;
         let io = TokioIo::new(Watched::new(stream, Arc::clone(&exchange), slot));
-        let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
-            let app = app.clone();
-            let info = Arc::clone(&info);
-            let exchange = Arc::clone(&exchange);
-            let in_flight = activity.begin();
-            async move {
-                // Only an HTTP/2 request runs in a stream's task; an HTTP/1 connection
-                // does not even look.
-                let stream = if http1 { None } else { streams::current() };
-                let mut response = if stream.is_none() && head_size(&request) > max_header_size {
-                    head_too_large(max_header_size)
-                } else {
-                    app.handle(request.map(RequestBody::Wire), Some(info)).await
-                };
-                let limits = limits(&mut response, app.shared.context.stream_timeouts);
-                stream.as_ref().unwrap_or(&exchange).begin_response(limits);
-                Ok::<_, Infallible>(response.map(|body| Sent::new(body, in_flight, stream)))
-            }
-        });
+        let responder = Responder {
+            app,
+            info,
+            exchange: Arc::clone(&exchange),
+            activity,
+            http1,
+            max_header_size,
+        };
         let served = if http1 {
+            let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                responder.respond(request)
+            });
             let connection = protocols
                 .http1
                 .serve_connection(io, service)
@@ -120,6 +110,11 @@ pub(super) fn spawn(
             .await
             .map_err(BoxError::from)
         } else {
+            // hyper moves an HTTP/2 stream's future into a task of its own, a few
+            // times over: boxed, it moves as a pointer.
+            let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                Box::pin(responder.respond(request))
+            });
             let connection = protocols.auto.serve_connection_with_upgrades(io, service);
             Drainable::new(
                 connection,
@@ -190,6 +185,45 @@ fn head_size<B>(request: &http::Request<B>) -> usize {
         .map(|(name, value)| name.as_str().len() + ": \r\n".len() + value.len())
         .sum();
     request.method().as_str().len() + 1 + target + VERSION_AND_ENDS + fields
+}
+
+/// What answering a request on one connection needs.
+struct Responder {
+    app: App,
+    info: Arc<ConnectionContext>,
+    /// The limits of the response being sent on an HTTP/1 connection, or of an
+    /// HTTP/2 connection's socket as a whole.
+    exchange: Arc<Exchange>,
+    activity: Arc<Activity>,
+    http1: bool,
+    max_header_size: usize,
+}
+
+impl Responder {
+    /// The response to `request`, counted as in flight until its body is sent.
+    fn respond(
+        &self,
+        request: http::Request<Incoming>,
+    ) -> impl Future<Output = Result<Response<Sent>, Infallible>> + Send + use<> {
+        let app = self.app.clone();
+        let info = Arc::clone(&self.info);
+        let exchange = Arc::clone(&self.exchange);
+        let in_flight = self.activity.begin();
+        let (http1, max_header_size) = (self.http1, self.max_header_size);
+        async move {
+            // Only an HTTP/2 request runs in a stream's task; an HTTP/1 connection
+            // does not even look.
+            let stream = if http1 { None } else { streams::current() };
+            let mut response = if stream.is_none() && head_size(&request) > max_header_size {
+                head_too_large(max_header_size)
+            } else {
+                app.handle(request.map(RequestBody::Wire), Some(info)).await
+            };
+            let limits = limits(&mut response, app.shared.context.stream_timeouts);
+            stream.as_ref().unwrap_or(&exchange).begin_response(limits);
+            Ok(response.map(|body| Sent::new(body, in_flight, stream)))
+        }
+    }
 }
 
 /// The answer to a head over the limit (hyper catches most before they are whole; a

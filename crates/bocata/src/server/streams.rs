@@ -18,7 +18,7 @@ use std::task::{Context, Poll, ready};
 use crate::body::Body;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::exchange::Exchange;
 use super::idle::InFlight;
@@ -52,33 +52,60 @@ where
 {
     fn execute(&self, stream: F) {
         let exchange = Exchange::new(self.limits);
-        let grace_over = self.grace_over.clone();
-        let watched = Arc::clone(&exchange);
-        tokio::spawn(STREAM.scope(exchange, async move {
-            // Returning drops the stream, which h2 answers with RST_STREAM.
-            tokio::select! {
-                biased;
-                () = stream => {}
-                expired = Overdue::new(&watched) => {
-                    tracing::warn!(target: "bocata::server", "resetting an HTTP/2 stream: {expired}");
-                }
-                () = grace_over.cancelled() => {
-                    tracing::debug!(target: "bocata::server", "resetting an HTTP/2 stream still open after the grace period");
-                }
-            }
-        }));
+        let guarded = Guarded {
+            stream,
+            overdue: Overdue::new(Arc::clone(&exchange)),
+            grace_over: self.grace_over.clone().cancelled_owned(),
+        };
+        tokio::spawn(STREAM.scope(exchange, guarded));
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A stream's task: the stream, until it ends, its body waits on the client past
+    /// its limits, or the server's grace period is over. Returning drops the stream,
+    /// which h2 answers with RST_STREAM. (A future of its own rather than a `select!`
+    /// in an `async` block, which would hold the stream twice: hyper's stream futures
+    /// are large, and each is moved into its task.)
+    struct Guarded<F> {
+        #[pin]
+        stream: F,
+        overdue: Overdue,
+        #[pin]
+        grace_over: WaitForCancellationFutureOwned,
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Guarded<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        if this.stream.poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        // After the stream, in the same poll, so that the deadline sees what it did.
+        if let Poll::Ready(expired) = Pin::new(this.overdue).poll(cx) {
+            tracing::warn!(target: "bocata::server", "resetting an HTTP/2 stream: {expired}");
+            return Poll::Ready(());
+        }
+        if this.grace_over.poll(cx).is_ready() {
+            tracing::debug!(target: "bocata::server", "resetting an HTTP/2 stream still open after the grace period");
+            return Poll::Ready(());
+        }
+        Poll::Pending
     }
 }
 
 /// Completes when the stream's body has waited on the client past its limits. Polled
 /// after the stream in the same task, so it sees each change the stream made.
-struct Overdue<'a> {
-    exchange: &'a Exchange,
+struct Overdue {
+    exchange: Arc<Exchange>,
     timer: Timer,
 }
 
-impl<'a> Overdue<'a> {
-    fn new(exchange: &'a Exchange) -> Self {
+impl Overdue {
+    fn new(exchange: Arc<Exchange>) -> Self {
         Self {
             exchange,
             timer: Timer::default(),
@@ -86,18 +113,18 @@ impl<'a> Overdue<'a> {
     }
 }
 
-impl Future for Overdue<'_> {
+impl Future for Overdue {
     type Output = Expired;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Expired> {
-        let exchange = self.exchange;
+        let Self { exchange, timer } = &mut *self;
         let Some((at, expired)) = exchange
             .waiting_since()
             .and_then(|since| exchange.deadline(since))
         else {
             return Poll::Pending;
         };
-        ready!(self.timer.poll_until(cx, at));
+        ready!(timer.poll_until(cx, at));
         Poll::Ready(expired)
     }
 }
