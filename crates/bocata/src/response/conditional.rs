@@ -1,6 +1,7 @@
 //! Conditional requests (RFC 9110 §13): `If-Match`, `If-None-Match`,
 //! `If-Modified-Since`, `If-Unmodified-Since` and `If-Range`.
 
+use std::cell::RefCell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue, Method, header};
@@ -25,15 +26,8 @@ impl Validators {
         let since_epoch = modified
             .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
             .unwrap_or_default();
-        let mut etag = String::with_capacity(2 + 16 + 1 + 32);
-        etag.push('"');
-        push_hex(&mut etag, u128::from(len));
-        etag.push('-');
-        push_hex(&mut etag, since_epoch.as_nanos());
-        etag.push('"');
         Self {
-            // Hexadecimal digits, a dash and quotes: always a valid header value.
-            etag: HeaderValue::try_from(etag).unwrap_or(HeaderValue::from_static("\"0\"")),
+            etag: etag(len, since_epoch),
             last_modified: modified
                 .map(|_| UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs())),
         }
@@ -42,6 +36,30 @@ impl Validators {
     fn opaque(&self) -> &str {
         self.etag.to_str().unwrap_or_default().trim_matches('"')
     }
+}
+
+/// The strong tag of a file of `len` bytes modified `since_epoch`. The last one made
+/// on this thread is kept: a file asked for again and again is tagged once.
+fn etag(len: u64, since_epoch: Duration) -> HeaderValue {
+    thread_local! {
+        static LAST: RefCell<Option<(u64, Duration, HeaderValue)>> = const { RefCell::new(None) };
+    }
+    let cached = LAST.with_borrow(|last| match last {
+        Some((l, s, tag)) if (*l, *s) == (len, since_epoch) => Some(tag.clone()),
+        _ => None,
+    });
+    cached.unwrap_or_else(|| {
+        let mut etag = String::with_capacity(2 + 16 + 1 + 32);
+        etag.push('"');
+        push_hex(&mut etag, u128::from(len));
+        etag.push('-');
+        push_hex(&mut etag, since_epoch.as_nanos());
+        etag.push('"');
+        // Hexadecimal digits, a dash and quotes: always a valid header value.
+        let tag = HeaderValue::try_from(etag).unwrap_or(HeaderValue::from_static("\"0\""));
+        LAST.set(Some((len, since_epoch, tag.clone())));
+        tag
+    })
 }
 
 /// Appends `n` in lowercase hexadecimal, without leading zeros, as `{n:x}` would,
@@ -200,6 +218,8 @@ mod tests {
         let later = Validators::for_file(500, Some(UNIX_EPOCH + Duration::new(1_700_000_000, 124)));
         assert_ne!(v.etag, later.etag);
         assert_ne!(v.etag, Validators::for_file(501, Some(UNIX_EPOCH)).etag);
+        // Made again after others, the tag is the same.
+        assert_eq!(current().etag, v.etag);
     }
 
     /// Request headers of a table row.

@@ -84,11 +84,7 @@ impl OpenFile {
                 let file = fs::File::open(&path)?;
                 let metadata = file.metadata()?;
                 let source = if metadata.is_file() && metadata.len() <= CHUNK_SIZE as u64 {
-                    let mut bytes = Vec::with_capacity(CHUNK_SIZE.min(metadata.len() as usize));
-                    // What the file holds now, up to the size it had: one that shrinks
-                    // meanwhile is sent as read, with its length.
-                    (&file).take(metadata.len()).read_to_end(&mut bytes)?;
-                    Source::Memory(Bytes::from(bytes))
+                    Source::Memory(read_whole(&file, metadata.len() as usize)?)
                 } else {
                     Source::Disk(Arc::new(file))
                 };
@@ -138,7 +134,6 @@ impl OpenFile {
     ) -> Result<(StatusCode, Option<FileBody>), Error> {
         headers.insert(header::ACCEPT_RANGES, BYTES);
         headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
-        headers.reserve(6);
         headers.insert(header::ETAG, self.validators.etag.clone());
         if let Some(modified) = self.validators.last_modified {
             headers.insert(header::LAST_MODIFIED, http_date(modified));
@@ -150,12 +145,12 @@ impl OpenFile {
             FileOutcome::Full
         };
         let len = self.len;
-        let (status, segments) = match outcome {
+        let (status, range) = match outcome {
             FileOutcome::NotModified => return Ok((StatusCode::NOT_MODIFIED, None)),
-            FileOutcome::Full => (status, vec![Segment::File(0..len)]),
+            FileOutcome::Full => (status, 0..len),
             FileOutcome::Partial(range) => {
                 headers.insert(header::CONTENT_RANGE, content_range(&range, len));
-                (StatusCode::PARTIAL_CONTENT, vec![Segment::File(range)])
+                (StatusCode::PARTIAL_CONTENT, range)
             }
             FileOutcome::Multipart(ranges) => {
                 let boundary = boundary();
@@ -165,20 +160,26 @@ impl OpenFile {
                     headers.insert(header::CONTENT_TYPE, value);
                 }
                 let segments = multipart_segments(&ranges, len, &boundary, part_type.as_ref());
-                (StatusCode::PARTIAL_CONTENT, segments)
+                return Ok((StatusCode::PARTIAL_CONTENT, Some(self.chunks(segments))));
             }
         };
-        if let (Source::Memory(bytes), [Segment::File(range)]) = (&self.source, &segments[..]) {
-            let whole = bytes.slice(range.start as usize..range.end as usize);
-            return Ok((status, Some(FileBody::Whole(whole))));
-        }
+        let body = match &self.source {
+            Source::Memory(bytes) => {
+                FileBody::Whole(bytes.slice(range.start as usize..range.end as usize))
+            }
+            Source::Disk(_) => self.chunks(vec![Segment::File(range)]),
+        };
+        Ok((status, Some(body)))
+    }
+
+    /// The body that reads `segments` of this file as the client takes them.
+    fn chunks(self, segments: Vec<Segment>) -> FileBody {
         let len: u64 = segments.iter().map(Segment::len).sum();
         let chunks = read_segments(self.source, segments, self.path).map_err(BoxError::from);
-        let chunks = FileChunks {
+        FileBody::Chunks(FileChunks {
             chunks: Box::pin(chunks),
             len,
-        };
-        Ok((status, Some(FileBody::Chunks(chunks))))
+        })
     }
 
     /// Weighs preconditions (RFC 9110 §13.2.2), then `Range` and `If-Range` (§14.2,
@@ -212,6 +213,24 @@ impl OpenFile {
             RangeOutcome::Partial(ranges) => Ok(FileOutcome::Multipart(ranges)),
         }
     }
+}
+
+/// What `file` holds now, up to the `len` bytes it had when it was opened, in as few
+/// reads as the system allows (one, for a regular file): a file that shrinks meanwhile
+/// is sent as read, with its length; one that grows is sent as it was.
+fn read_whole(mut file: &fs::File, len: usize) -> io::Result<Bytes> {
+    let mut bytes = vec![0; len];
+    let mut filled = 0;
+    while filled < len {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(filled);
+    Ok(Bytes::from(bytes))
 }
 
 fn open_error(path: &Path, err: &io::Error) -> Error {
@@ -433,6 +452,19 @@ mod tests {
                 "\r\n--B--\r\n",
             ]
         );
+    }
+
+    #[test]
+    fn a_small_file_is_read_up_to_the_length_it_had() {
+        let path = std::env::temp_dir().join(format!("bocata-read-whole-{}", std::process::id()));
+        fs::write(&path, b"0123456789").unwrap();
+        let file = fs::File::open(&path).unwrap();
+        // Grown since its length was taken: the bytes it had then.
+        assert_eq!(read_whole(&file, 4).unwrap(), "0123");
+        // Shrunk since: what it holds now, no padding.
+        let file = fs::File::open(&path).unwrap();
+        assert_eq!(read_whole(&file, 20).unwrap(), "0123456789");
+        fs::remove_file(&path).unwrap();
     }
 
     #[test]
