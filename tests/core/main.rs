@@ -26,6 +26,7 @@ mod static_files;
 mod streaming;
 mod templates;
 mod test_client;
+mod tls;
 mod tower;
 mod uploads;
 mod views;

@@ -96,6 +96,9 @@ pub(crate) struct ConnectionContext {
     /// The server's WebSocket tasks, which a shutdown waits for.
     #[cfg(feature = "websocket")]
     pub(crate) tasks: TaskTracker,
+    /// What the TLS handshake agreed on, on an HTTPS connection.
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::TlsInfo>,
 }
 
 /// The time limits of a request body.

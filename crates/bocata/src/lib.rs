@@ -109,6 +109,8 @@ pub mod static_files;
 pub mod template;
 pub mod testing;
 mod timer;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod view;
 #[cfg(feature = "websocket")]
 pub mod websocket;

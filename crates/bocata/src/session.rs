@@ -56,8 +56,9 @@ impl Default for SessionConfig {
 }
 
 impl SessionConfig {
-    /// The defaults: cookie `bocata_session`, `Path=/`, `HttpOnly`, `SameSite=Lax`, no
-    /// `Secure` (turn it on in production), no `Max-Age` (ends with the browser).
+    /// The defaults: cookie `bocata_session`, `Path=/`, `HttpOnly`, `SameSite=Lax`,
+    /// `Secure` for a request that came over HTTPS (to bocata's TLS, or through a
+    /// declared proxy), no `Max-Age` (ends with the browser).
     pub fn new() -> Self {
         Self::default()
     }
@@ -76,7 +77,9 @@ impl SessionConfig {
         self
     }
 
-    /// Whether the cookie is only sent over HTTPS. Default: off.
+    /// Whether the cookie is always `Secure` (only sent over HTTPS), even on a request
+    /// that came over plain HTTP. Default: off; a request that came over HTTPS gets a
+    /// `Secure` cookie either way.
     #[must_use]
     pub fn secure(mut self, on: bool) -> Self {
         self.secure = on;
@@ -222,20 +225,32 @@ impl Sessions {
     }
 
     /// The `Set-Cookie` value for a changed session: the signed values, or a removal
-    /// when it is empty.
-    pub(crate) fn set_cookie(&self, key: &Key, session: &Session) -> Result<Option<HeaderValue>> {
-        self.set_cookie_at(key, session, unix_now())
+    /// when it is empty. It is `Secure` if the configuration says so, and always for a
+    /// request that came over HTTPS (`secure`).
+    pub(crate) fn set_cookie(
+        &self,
+        key: &Key,
+        session: &Session,
+        secure: bool,
+    ) -> Result<Option<HeaderValue>> {
+        self.set_cookie_at(key, session, unix_now(), secure)
     }
 
     /// [`set_cookie`](Self::set_cookie) issued at `now`, in seconds since the Unix epoch.
-    fn set_cookie_at(&self, key: &Key, session: &Session, now: i64) -> Result<Option<HeaderValue>> {
+    fn set_cookie_at(
+        &self,
+        key: &Key,
+        session: &Session,
+        now: i64,
+        secure: bool,
+    ) -> Result<Option<HeaderValue>> {
         if !session.changed.load(Ordering::Acquire) {
             return Ok(None);
         }
         let mut cookie = Cookie::build((self.config.name.clone(), String::new()))
             .path(self.config.path.clone())
             .http_only(true)
-            .secure(self.config.secure)
+            .secure(self.config.secure || secure)
             .same_site(self.config.same_site)
             .build();
         let payload = {
@@ -438,7 +453,7 @@ mod tests {
         let session = sessions.load_at(&key(), None, now);
         session.insert("user", user).expect("a string serializes");
         let header = sessions
-            .set_cookie_at(&key(), &session, now)
+            .set_cookie_at(&key(), &session, now, false)
             .expect("small enough")
             .expect("changed, so sent");
         let header = header.to_str().expect("ASCII").to_owned();
@@ -635,7 +650,7 @@ mod tests {
         let read = app.load_at(&key(), Some(value.clone()), T + HOUR / 2);
         assert_eq!(read.get::<String>("user").as_deref(), Some("ana"));
         assert_eq!(
-            app.set_cookie_at(&key(), &read, T + HOUR / 2)
+            app.set_cookie_at(&key(), &read, T + HOUR / 2, false)
                 .expect("nothing to refuse"),
             None,
             "reading does not extend the session"
@@ -643,7 +658,7 @@ mod tests {
 
         read.renew();
         let header = app
-            .set_cookie_at(&key(), &read, T + HOUR / 2)
+            .set_cookie_at(&key(), &read, T + HOUR / 2, false)
             .expect("small enough")
             .expect("renewed, so sent");
         let renewed = Cookie::parse_encoded(header.to_str().expect("ASCII").to_owned())
@@ -661,13 +676,31 @@ mod tests {
         let empty = app.load_at(&key(), None, T);
         empty.renew();
         let header = app
-            .set_cookie_at(&key(), &empty, T)
+            .set_cookie_at(&key(), &empty, T, false)
             .expect("a removal")
             .expect("sent");
         assert!(
             header.to_str().expect("ASCII").contains("Max-Age=0"),
             "{header:?}"
         );
+    }
+
+    #[test]
+    fn the_cookie_is_secure_over_https_or_when_configured() {
+        let cookie = |config: SessionConfig, https: bool| {
+            let app = sessions(config);
+            let session = app.load_at(&key(), None, T);
+            session.insert("user", "ana").expect("a string");
+            let header = app.set_cookie_at(&key(), &session, T, https);
+            let header = header.expect("small").expect("changed");
+            Cookie::parse_encoded(header.to_str().expect("ASCII").to_owned())
+                .expect("parses")
+                .secure()
+                == Some(true)
+        };
+        assert!(!cookie(SessionConfig::new(), false));
+        assert!(cookie(SessionConfig::new(), true));
+        assert!(cookie(SessionConfig::new().secure(true), false));
     }
 
     #[test]
@@ -681,7 +714,7 @@ mod tests {
         let size = |len: usize| {
             let session = app.load_at(&key(), None, T);
             session.insert("notes", &"x".repeat(len)).expect("a string");
-            app.set_cookie_at(&key(), &session, T)
+            app.set_cookie_at(&key(), &session, T, false)
                 .map(|header| header.expect("changed").len())
         };
         // The MAC's base64 may be percent-encoded (`+`, `/`, `=`), so the size near the

@@ -311,7 +311,8 @@ impl Request {
     }
 
     /// The scheme the client used: `https` when a declared proxy says so in
-    /// `X-Forwarded-Proto`, the URI's scheme (HTTP/2), or `http`.
+    /// `X-Forwarded-Proto` or the connection is TLS, the URI's scheme (HTTP/2), or
+    /// `http`.
     pub fn scheme(&self) -> &str {
         if self.context.behind_proxy
             && let Some(proto) = self.header("x-forwarded-proto")
@@ -322,7 +323,19 @@ impl Request {
                 "http"
             };
         }
+        #[cfg(feature = "tls")]
+        if self.tls().is_some() {
+            return "https";
+        }
         self.head.uri.scheme_str().unwrap_or("http")
+    }
+
+    /// What the TLS handshake of the request's connection agreed on (the ALPN
+    /// protocol, the host name asked for, the client's certificates); `None` on plain
+    /// HTTP. See [`TlsInfo`](crate::tls::TlsInfo).
+    #[cfg(feature = "tls")]
+    pub fn tls(&self) -> Option<&crate::tls::TlsInfo> {
+        self.connection()?.tls.as_ref()
     }
 
     /// The connection the request came on, when served by bocata's server.
@@ -384,7 +397,10 @@ impl Request {
     #[cfg(feature = "sessions")]
     pub(crate) fn session_cookie(&self) -> Result<Option<http::HeaderValue>> {
         match (self.session.get(), &self.context.sessions.key) {
-            (Some(session), Some(key)) => self.context.sessions.set_cookie(key, session),
+            (Some(session), Some(key)) => {
+                let secure = self.scheme() == "https";
+                self.context.sessions.set_cookie(key, session, secure)
+            }
             _ => Ok(None),
         }
     }

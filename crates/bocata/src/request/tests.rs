@@ -41,6 +41,8 @@ fn request(
         draining: CancellationToken::new(),
         #[cfg(feature = "websocket")]
         tasks: tokio_util::task::TaskTracker::new(),
+        #[cfg(feature = "tls")]
+        tls: None,
     };
     Request::new(
         head,

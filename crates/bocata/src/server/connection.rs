@@ -20,6 +20,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -40,6 +41,9 @@ pub(super) struct Serving {
     pub(super) app: App,
     pub(super) protocols: Arc<Protocols>,
     pub(super) slots: Arc<Slots>,
+    /// For HTTPS: the TLS handshake each connection begins with.
+    #[cfg(feature = "tls")]
+    pub(super) tls: Option<Arc<crate::tls::Acceptor>>,
 }
 
 /// The server's HTTP settings, shared by its connections.
@@ -65,34 +69,113 @@ pub(super) fn spawn(
     connections: &mut JoinSet<()>,
     stream: TcpStream,
     slot: Slot,
-    info: Arc<ConnectionContext>,
+    info: ConnectionContext,
     server: &Serving,
 ) {
-    let (app, protocols) = (server.app.clone(), Arc::clone(&server.protocols));
     let activity = Activity::new();
     let close = CancellationToken::new();
     let candidate = server.slots.serving(Arc::clone(&activity), close.clone());
     let watched = Arc::clone(&activity);
     let idle = idle::idle(
         Arc::clone(&activity),
-        protocols.header_read_timeout,
-        protocols.keep_alive_timeout,
+        server.protocols.header_read_timeout,
+        server.protocols.keep_alive_timeout,
     );
     let drain = Arc::new(DrainSignal::default());
     let (peer, draining) = (info.peer, info.draining.clone());
-    let exchange = Exchange::new(app.shared.context.stream_timeouts);
-    let max_header_size = protocols.max_header_size;
-    let signal = Arc::clone(&drain);
+    let exchange = Exchange::new(server.app.shared.context.stream_timeouts);
+    let connection = Connection {
+        app: server.app.clone(),
+        protocols: Arc::clone(&server.protocols),
+        exchange: Arc::clone(&exchange),
+        activity,
+        signal: Arc::clone(&drain),
+    };
+    #[cfg(feature = "tls")]
+    let tls = server.tls.clone();
     let serve = async move {
+        // The handshake is under the watchdog's limit for the first request's head.
+        #[cfg(feature = "tls")]
+        if let Some(acceptor) = tls {
+            let first = first_byte(&stream).await;
+            let io = Watched::new(stream, exchange, slot);
+            let crate::tls::Handshake::Done(io, agreed) = acceptor.accept(io, first).await else {
+                return;
+            };
+            let http1 = agreed.alpn_protocol() == Some(b"http/1.1");
+            let info = ConnectionContext {
+                tls: Some(agreed),
+                ..info
+            };
+            return connection.serve(TokioIo::new(io), http1, info).await;
+        }
         let http1 = speaks_http1(&stream).await;
-        let io = TokioIo::new(Watched::new(stream, Arc::clone(&exchange), slot));
+        let io = TokioIo::new(Watched::new(stream, exchange, slot));
+        connection.serve(io, http1, info).await;
+    };
+    connections.spawn(async move {
+        // Dropping the handle (this task ending, or being aborted by a shutdown) closes
+        // the connection.
+        let mut serving = AbortOnDropHandle::new(tokio::spawn(serve));
+        let _candidate = candidate;
+        let mut idle = pin!(idle);
+        let mut drained = false;
+        loop {
+            tokio::select! {
+                _ = &mut serving => break,
+                () = close.cancelled() => break,
+                () = &mut idle => {
+                    tracing::debug!(target: "bocata::server", %peer, "closing a connection without a request in time");
+                    break;
+                }
+                () = draining.cancelled(), if !drained => {
+                    // Before its first request a connection has nothing to finish (it
+                    // may be waiting for a first byte that never comes).
+                    if !watched.begun() {
+                        break;
+                    }
+                    drained = true;
+                    drain.start();
+                }
+            }
+        }
+    });
+}
+
+/// A connection's side of the server, until it knows which protocol it serves.
+struct Connection {
+    app: App,
+    protocols: Arc<Protocols>,
+    /// The limits of the response being sent on an HTTP/1 connection, or of an
+    /// HTTP/2 connection's socket as a whole.
+    exchange: Arc<Exchange>,
+    activity: Arc<Activity>,
+    /// A graceful shutdown's signal to this connection.
+    signal: Arc<DrainSignal>,
+}
+
+impl Connection {
+    /// Serves `io` with hyper: HTTP/1 directly if `http1`, otherwise with the auto
+    /// builder, which reads the first bytes to see which protocol the client speaks.
+    async fn serve<IO>(self, io: TokioIo<IO>, http1: bool, info: ConnectionContext)
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let peer = info.peer;
+        let Self {
+            app,
+            protocols,
+            exchange,
+            activity,
+            signal,
+        } = self;
         let responder = Responder {
             app,
-            info,
-            exchange: Arc::clone(&exchange),
+            info: Arc::new(info),
+            exchange,
             activity,
             http1,
-            max_header_size,
+            max_header_size: protocols.max_header_size,
         };
         let served = if http1 {
             let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
@@ -126,34 +209,7 @@ pub(super) fn spawn(
         if let Err(e) = served {
             tracing::debug!(target: "bocata::server", %peer, "connection ended: {e}");
         }
-    };
-    connections.spawn(async move {
-        // Dropping the handle (this task ending, or being aborted by a shutdown) closes
-        // the connection.
-        let mut serving = AbortOnDropHandle::new(tokio::spawn(serve));
-        let _candidate = candidate;
-        let mut idle = pin!(idle);
-        let mut drained = false;
-        loop {
-            tokio::select! {
-                _ = &mut serving => break,
-                () = close.cancelled() => break,
-                () = &mut idle => {
-                    tracing::debug!(target: "bocata::server", %peer, "closing a connection without a request in time");
-                    break;
-                }
-                () = draining.cancelled(), if !drained => {
-                    // Before its first request a connection has nothing to finish (it
-                    // may be waiting for a first byte that never comes).
-                    if !watched.begun() {
-                        break;
-                    }
-                    drained = true;
-                    drain.start();
-                }
-            }
-        }
-    });
+    }
 }
 
 /// The time limits `response` is sent under: its own, or the app's; an upgraded
@@ -255,6 +311,16 @@ async fn speaks_http1(stream: &TcpStream) -> bool {
     match stream.peek(&mut first).await {
         Ok(read) => read == 0 || first[..read] != PREFACE[..read],
         Err(_) => true,
+    }
+}
+
+/// The first byte on `stream`, peeked; `None` if the client closed first.
+#[cfg(feature = "tls")]
+async fn first_byte(stream: &TcpStream) -> Option<u8> {
+    let mut first = [0];
+    match stream.peek(&mut first).await {
+        Ok(1) => Some(first[0]),
+        _ => None,
     }
 }
 

@@ -20,6 +20,8 @@ use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+#[cfg(feature = "tls")]
+use tokio_util::task::AbortOnDropHandle;
 #[cfg(feature = "websocket")]
 use tokio_util::task::TaskTracker;
 
@@ -76,6 +78,10 @@ pub struct Server {
     grace_period: Duration,
     signal: Option<Signal>,
     limits: Limits,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::Tls>,
+    #[cfg(feature = "tls")]
+    redirect: Option<TcpListener>,
 }
 
 /// The connection limits of a [`Server`]; each setter documents its default.
@@ -128,6 +134,10 @@ impl Server {
             grace_period: DEFAULT_GRACE_PERIOD,
             signal: None,
             limits: Limits::default(),
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            redirect: None,
         }
     }
 
@@ -244,11 +254,61 @@ impl Server {
         self
     }
 
+    /// Serves HTTPS with `tls` (feature `tls`): ALPN offers HTTP/2 and HTTP/1.1, with
+    /// the same limits, timeouts and graceful shutdown as plain HTTP, and the TLS
+    /// handshake is under the [`header_read_timeout`](Self::header_read_timeout).
+    /// See [`Tls`](crate::tls::Tls).
+    ///
+    /// ```no_run
+    /// use bocata::tls::Tls;
+    /// use bocata::{App, Server};
+    ///
+    /// # async fn demo(app: App) -> std::io::Result<()> {
+    /// Server::new(app)
+    ///     .tls(Tls::from_pem_files("cert.pem", "key.pem"))
+    ///     .run("0.0.0.0:443")
+    ///     .await
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn tls(mut self, tls: crate::tls::Tls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Answers plain HTTP on `listener` with a `308 Permanent Redirect` to the same
+    /// host, path and query over HTTPS, on the port this server serves HTTPS on
+    /// (feature `tls`). Each connection answers one request within the
+    /// [`header_read_timeout`](Self::header_read_timeout), at most
+    /// [`max_connections`](Self::max_connections) at once; it stops with the server.
+    ///
+    /// ```no_run
+    /// use bocata::tls::Tls;
+    /// use bocata::{App, Server};
+    /// use tokio::net::TcpListener;
+    ///
+    /// # async fn demo(app: App) -> std::io::Result<()> {
+    /// Server::new(app)
+    ///     .tls(Tls::from_pem_files("cert.pem", "key.pem"))
+    ///     .redirect_http(TcpListener::bind("0.0.0.0:80").await?)
+    ///     .run("0.0.0.0:443")
+    ///     .await
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn redirect_http(mut self, listener: TcpListener) -> Self {
+        self.redirect = Some(listener);
+        self
+    }
+
     /// Binds `addr` and serves until the shutdown signal.
     ///
     /// # Errors
     ///
-    /// When `addr` cannot be bound; the error names the address.
+    /// When `addr` cannot be bound (the error names the address), or the TLS
+    /// certificate cannot be loaded (the error names the file).
     pub async fn run(self, addr: impl ToSocketAddrs) -> std::io::Result<()> {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr)
             .await
@@ -273,10 +333,23 @@ impl Server {
     ///
     /// # Errors
     ///
-    /// When the listener's local address cannot be read.
+    /// When the listener's local address cannot be read, or the TLS certificate
+    /// cannot be loaded (the error names the file).
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let local = listener.local_addr()?;
-        tracing::info!(target: "bocata::server", "listening on http://{local}");
+        #[cfg(feature = "tls")]
+        let tls = match &self.tls {
+            Some(tls) => Some(Arc::new(
+                crate::tls::Acceptor::new(tls.clone())
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+            )),
+            None => None,
+        };
+        #[cfg(feature = "tls")]
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        #[cfg(not(feature = "tls"))]
+        let scheme = "http";
+        tracing::info!(target: "bocata::server", "listening on {scheme}://{local}");
         let mut signal = self.signal.unwrap_or_else(|| Box::pin(ctrl_c_or_sigterm()));
 
         let draining = CancellationToken::new();
@@ -288,6 +361,22 @@ impl Server {
                 grace_over: grace_over.clone(),
             },
         );
+        // Both end with this function: the certificate's reloads, and the plain-HTTP
+        // listener once it has answered what it had begun.
+        #[cfg(feature = "tls")]
+        let _reloads = tls
+            .clone()
+            .map(|tls| AbortOnDropHandle::new(tokio::spawn(tls.watch())));
+        #[cfg(feature = "tls")]
+        let _redirect = self.redirect.map(|redirect| {
+            AbortOnDropHandle::new(tokio::spawn(crate::tls::redirect_to_https(
+                redirect,
+                local.port(),
+                draining.clone(),
+                self.limits.header_read_timeout,
+                self.limits.max_connections,
+            )))
+        });
         let serving = Serving {
             app: self.app,
             protocols: Arc::new(protocols),
@@ -295,6 +384,8 @@ impl Server {
                 self.limits.max_connections,
                 self.limits.max_connections_per_address,
             ),
+            #[cfg(feature = "tls")]
+            tls,
         };
         let slots = &serving.slots;
         let mut connections = JoinSet::new();
@@ -340,14 +431,17 @@ impl Server {
             };
             // Small responses go out at once rather than waiting for Nagle.
             stream.set_nodelay(true).ok();
-            // Shared by the connection's requests: cloning it is one atomic increment,
+            // Shared by the connection's requests (behind an `Arc`, once the TLS
+            // handshake has added what it agreed): cloning it is one atomic increment,
             // where its tokens would each take a lock.
-            let info = Arc::new(ConnectionContext {
+            let info = ConnectionContext {
                 peer,
                 draining: draining.clone(),
                 #[cfg(feature = "websocket")]
                 tasks: tasks.clone(),
-            });
+                #[cfg(feature = "tls")]
+                tls: None,
+            };
             connection::spawn(&mut connections, stream, slot, info, &serving);
         }
 
