@@ -11,7 +11,7 @@ use bocata::tls::Tls;
 use bocata::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use bocata::tls::rustls::{self, ClientConfig, RootCertStore};
 use bocata::{App, Request, Res, Result, Server};
-use bocata_tests::{Fixture, LogCapture, PATIENCE, Running, raw_exchange, within};
+use bocata_tests::{Fixture, Gate, LogCapture, PATIENCE, Running, raw_exchange, within};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -553,4 +553,51 @@ async fn plain_http_is_redirected_to_the_same_place_over_https() {
         answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
         "{answer}"
     );
+}
+
+#[tokio::test]
+async fn a_shutdown_lets_an_http2_request_over_tls_finish_then_ends() {
+    let (fixture, pki) = (Fixture::new("tls-shutdown"), Pki::new());
+    let (cert, key) = pki.issue().write(&fixture, "server");
+    let (gate, mut control) = Gate::new();
+    let app = App::new().route("/slow", gate);
+    let mut server = serve(Server::new(app), Tls::from_pem_files(cert, key)).await;
+    let tls = connect(server.addr, pki.client(&[b"h2"], None))
+        .await
+        .expect("a handshake");
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+            .await
+            .expect("an HTTP/2 handshake");
+    tokio::spawn(connection);
+    let request = http::Request::get("https://localhost/slow")
+        .body(Full::<Bytes>::default())
+        .expect("a request");
+    let response = tokio::spawn(sender.send_request(request));
+    control.reached().await;
+    server.stop();
+    // Once the shutdown has begun, new connections are refused; the request in flight
+    // still gets its answer.
+    within("the listener to close", async {
+        while TcpStream::connect(server.addr).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    control.release.notify_one();
+    let response = within("the response", response)
+        .await
+        .expect("the client task")
+        .expect("a response");
+    assert_eq!(response.status(), 200);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("the body")
+        .to_bytes();
+    assert_eq!(body, "finished");
+    within("the server to end", server.shutdown())
+        .await
+        .expect("a clean end");
 }
