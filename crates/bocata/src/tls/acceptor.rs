@@ -2,7 +2,7 @@
 //! task that reloads it.
 
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use rustls::server::ServerConfig;
@@ -26,7 +26,7 @@ pub(crate) struct Acceptor {
     tls: Tls,
     current: RwLock<Arc<ServerConfig>>,
     /// The files' modification times and sizes when they were last loaded.
-    stamps: RwLock<Vec<Option<(SystemTime, u64)>>>,
+    stamps: Mutex<Vec<Option<(SystemTime, u64)>>>,
 }
 
 /// How a handshake ended.
@@ -46,7 +46,7 @@ impl Acceptor {
         Ok(Self {
             tls,
             current: RwLock::new(config),
-            stamps: RwLock::new(stamps),
+            stamps: Mutex::new(stamps),
         })
     }
 
@@ -89,7 +89,7 @@ impl Acceptor {
     fn reload(&self, forced: bool) -> Option<Result<(), TlsError>> {
         let now = stamps(&self.tls);
         {
-            let mut stamps = self.stamps.write().unwrap_or_else(|e| e.into_inner());
+            let mut stamps = self.stamps.lock().unwrap_or_else(|e| e.into_inner());
             if !forced && *stamps == now {
                 return None;
             }
