@@ -1,4 +1,8 @@
 //! axum with the same endpoints as the other contenders (see the bocata server).
+//!
+//! With `BENCH_TLS=1` it serves HTTPS with axum-server's rustls acceptor (the *ring*
+//! provider; ALPN offers h2 and http/1.1) and the certificate and key in the PEM files
+//! `BENCH_CERT` and `BENCH_KEY`.
 
 use std::io::Write;
 
@@ -60,6 +64,13 @@ fn main() -> std::io::Result<()> {
     runtime.block_on(async move {
         let addr = std::env::var("BENCH_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());
         let listener = tokio::net::TcpListener::bind(addr).await?;
+        let tls = if std::env::var("BENCH_TLS").is_ok_and(|v| v == "1") {
+            let cert = std::env::var("BENCH_CERT").unwrap_or_default();
+            let key = std::env::var("BENCH_KEY").unwrap_or_default();
+            Some(axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?)
+        } else {
+            None
+        };
         writeln!(std::io::stdout(), "{}", listener.local_addr()?)?;
         let app = Router::new()
             .route("/plaintext", get(plaintext))
@@ -69,6 +80,13 @@ fn main() -> std::io::Result<()> {
             .route("/file", get(file))
             .route("/stream", get(stream))
             .with_state(path);
-        axum::serve(listener, app).await
+        if let Some(config) = tls {
+            // Small responses go out at once, as with the other contenders.
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+                .acceptor(axum_server::accept::NoDelayAcceptor::new());
+            axum_server::from_tcp(listener.into_std()?)?.acceptor(acceptor).serve(app.into_make_service()).await
+        } else {
+            axum::serve(listener, app).await
+        }
     })
 }

@@ -8,10 +8,15 @@
 //! - `POST /echo`: a JSON body parsed and sent back;
 //! - `GET /file`: the file named by `BENCH_FILE`;
 //! - `GET /stream?mib=N`: N MiB (default 1) generated in 64 KiB chunks.
+//!
+//! With `BENCH_TLS=1` it serves HTTPS instead, with the certificate and key in the PEM
+//! files `BENCH_CERT` and `BENCH_KEY` (bocata's `tls` feature: rustls with *ring*, ALPN
+//! offering h2 and http/1.1).
 
 use std::io::Write;
 
-use bocata::{App, Request, Res, Result};
+use bocata::tls::Tls;
+use bocata::{App, Request, Res, Result, Server};
 
 /// `GET /plaintext`: a struct view, as the guide writes them.
 struct Plaintext;
@@ -101,14 +106,22 @@ fn main() -> std::io::Result<()> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         writeln!(std::io::stdout(), "{}", listener.local_addr()?)?;
         let path = std::env::var("BENCH_FILE").unwrap_or_default();
-        App::new()
+        let app = App::new()
             .route("/plaintext", Plaintext)
             .route("/json", Json)
             .route("/params/{id}", Params)
             .route("/echo", bocata::post(echo))
             .route("/file", File { path })
-            .route("/stream", bocata::get(stream))
-            .serve(listener)
-            .await
+            .route("/stream", bocata::get(stream));
+        if std::env::var("BENCH_TLS").is_ok_and(|v| v == "1") {
+            let cert = std::env::var("BENCH_CERT").unwrap_or_default();
+            let key = std::env::var("BENCH_KEY").unwrap_or_default();
+            Server::new(app)
+                .tls(Tls::from_pem_files(cert, key))
+                .serve(listener)
+                .await
+        } else {
+            app.serve(listener).await
+        }
     })
 }
