@@ -2,11 +2,13 @@
 """End-to-end checks of the examples: each is started on a free port and its main pages
 are requested; then headless Chromium checks what a person would see: the files page
 renders and its video seeks (Range requests reach the server), the streaming page
-receives server-sent events, the templates site renders, and a login form posted to the
-sessions example round-trips through its session cookie.
+receives server-sent events, the templates site renders, a login form posted to the
+sessions example round-trips through its session cookie, and the tls example's page
+arrives over HTTPS with HTTP/2 and HSTS, its certificate issued by a test authority
+this script makes with the openssl command.
 
-Run by .ci/run after the tests (`python3 e2e/run.py`); needs Debian's chromium and the
-websocket-client package (.ci/run installs both). Screenshots go to target/e2e/.
+Run by .ci/run after the tests (`python3 e2e/run.py`); needs Debian's chromium, openssl
+and the websocket-client package (.ci/run installs them). Screenshots go to target/e2e/.
 Traffic stays on 127.0.0.1, and every process started is stopped at the end."""
 
 import base64
@@ -14,6 +16,8 @@ import json
 import os
 import re
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -48,10 +52,11 @@ def check(name, ok, detail=""):
 
 
 class Example:
-    """An example binary running on a free port, its log collected."""
+    """An example binary running on a free port, its log collected; `env` adds to its
+    environment."""
 
-    def __init__(self, name):
-        env = dict(os.environ, ADDR="127.0.0.1:0", SECRET_KEY="k" * 64, NO_COLOR="1")
+    def __init__(self, name, env=None):
+        env = dict(os.environ, ADDR="127.0.0.1:0", SECRET_KEY="k" * 64, NO_COLOR="1", **(env or {}))
         binary = os.path.join(ROOT, "target", "debug", name)
         self.log_path = tempfile.mktemp(prefix=f"bocata-e2e-{name}-")
         self.log = open(self.log_path, "w+")
@@ -59,7 +64,7 @@ class Example:
         self.base = None
         deadline = time.time() + 30
         while time.time() < deadline and self.base is None:
-            match = re.search(r"listening on (http://[0-9.:]+)", self.text())
+            match = re.search(r"listening on (https?://[0-9.:]+)", self.text())
             if match:
                 self.base = match.group(1)
             else:
@@ -82,25 +87,86 @@ class Example:
         os.unlink(self.log_path)
 
 
-def get(url):
+def get(url, context=None):
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        with urllib.request.urlopen(url, timeout=30, context=context) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
 
 
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+
+def get_unredirected(url):
+    """The status and headers of `url`'s answer, a redirect not followed."""
+    try:
+        with urllib.request.build_opener(NoRedirects).open(url, timeout=30) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers
+
+
+def openssl(*args, stdin=None):
+    return subprocess.run(["openssl", *args], input=stdin, capture_output=True, check=True).stdout
+
+
+class TestAuthority:
+    """A certificate authority made for this run, and a certificate it issued for
+    localhost and 127.0.0.1, in a temporary folder."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="bocata-e2e-pki-")
+        self.ca = os.path.join(self.dir, "ca.pem")
+        self.cert = os.path.join(self.dir, "server.pem")
+        self.key = os.path.join(self.dir, "server.key")
+        ca_key, csr = os.path.join(self.dir, "ca.key"), os.path.join(self.dir, "server.csr")
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        openssl("req", "-x509", *ec, "-keyout", ca_key, "-out", self.ca, "-days", "2",
+                "-subj", "/CN=bocata e2e test authority",
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        openssl("req", *ec, "-keyout", self.key, "-out", csr, "-subj", "/CN=localhost")
+        extensions = os.path.join(self.dir, "server.ext")
+        with open(extensions, "w") as file:
+            file.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                       "basicConstraints=critical,CA:FALSE\n"
+                       "keyUsage=critical,digitalSignature\n"
+                       "extendedKeyUsage=serverAuth\n")
+        openssl("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", ca_key, "-CAcreateserial",
+                "-days", "2", "-extfile", extensions, "-out", self.cert)
+
+    def spki_sha256(self):
+        """The base64 SHA-256 of the server certificate's public key, as Chromium's
+        --ignore-certificate-errors-spki-list takes it."""
+        public = openssl("x509", "-in", self.cert, "-pubkey", "-noout")
+        der = openssl("pkey", "-pubin", "-outform", "der", stdin=public)
+        return base64.b64encode(openssl("dgst", "-sha256", "-binary", stdin=der)).decode()
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def free_port():
+    """A port free on 127.0.0.1 now, for a listener whose address is not logged."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class Browser:
     """Headless Chromium driven over the DevTools protocol."""
 
-    def __init__(self):
+    def __init__(self, extra_args=()):
         self.profile = tempfile.mkdtemp(prefix="bocata-e2e-chromium-")
         self.process = subprocess.Popen(
             ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
              "--no-first-run", "--disable-background-networking", "--disable-component-update",
              "--disable-sync", "--autoplay-policy=no-user-gesture-required",
              f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
-             "--window-size=1000,800", "about:blank"],
+             "--window-size=1000,800", *extra_args, "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = os.path.join(self.profile, "DevToolsActivePort")
         deadline = time.time() + 30
@@ -121,7 +187,9 @@ class Browser:
                 time.sleep(0.1)
         self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
         self.ids = 0
+        self.events = []
         self.call("Page.enable")
+        self.call("Network.enable")
 
     def call(self, method, **params):
         self.ids += 1
@@ -130,6 +198,15 @@ class Browser:
             message = json.loads(self.socket.recv())
             if message.get("id") == self.ids:
                 return message.get("result", {})
+            if message.get("method") == "Network.responseReceived":
+                self.events.append(message["params"])
+
+    def response(self, url):
+        """What the browser last received for `url` (protocol, headers, TLS details)."""
+        for event in reversed(self.events):
+            if event["response"]["url"] == url:
+                return event["response"]
+        return None
 
     def open(self, url):
         self.call("Page.navigate", url=url)
@@ -160,10 +237,11 @@ class Browser:
 
 
 def main():
-    subprocess.run(["cargo", "build", "--quiet"] + [a for name in EXAMPLES for a in ("-p", name)],
+    subprocess.run(["cargo", "build", "--quiet"] + [a for name in [*EXAMPLES, "tls"] for a in ("-p", name)],
                    cwd=ROOT, check=True)
     running = {}
     browser = None
+    authority = TestAuthority()
     try:
         for name, paths in EXAMPLES.items():
             running[name] = example = Example(name)
@@ -172,7 +250,32 @@ def main():
                 expected = EXPECTED_STATUS.get(path, 200)
                 check(f"{name}: GET {path} is {expected}", status == expected, f"got {status}")
 
-        browser = Browser()
+        http_port = free_port()
+        running["tls"] = tls = Example("tls", env={
+            "TLS_CERT": authority.cert, "TLS_KEY": authority.key, "HTTP_ADDR": f"127.0.0.1:{http_port}"})
+        check("tls: serves HTTPS", tls.base.startswith("https://127.0.0.1:"), tls.base)
+        tls_port = int(tls.base.rsplit(":", 1)[1])
+        trusting = ssl.create_default_context(cafile=authority.ca)
+        trusting.set_alpn_protocols(["http/1.1"])
+        status, body = get(f"https://localhost:{tls_port}/about", trusting)
+        about = json.loads(body) if status == 200 else None
+        check("tls: GET /about over HTTPS, trusting the test authority, is 200",
+              about == {"scheme": "https", "alpn": "http/1.1", "server_name": "localhost"}, f"{status} {body!r}")
+        try:
+            get(f"https://localhost:{tls_port}/about", ssl.create_default_context())
+            refused = False
+        except urllib.error.URLError as error:
+            refused = isinstance(error.reason, ssl.SSLCertVerificationError)
+        check("tls: a client not trusting the test authority refuses the certificate", refused)
+        status, headers = get_unredirected(f"http://127.0.0.1:{http_port}/about?x=1")
+        location = f"https://127.0.0.1:{tls_port}/about?x=1"
+        check("tls: plain HTTP is redirected with 308 to HTTPS",
+              (status, headers.get("location")) == (308, location), f"{status} {headers.get('location')}")
+        status, body = get(f"http://127.0.0.1:{http_port}/about?x=1", trusting)
+        check("tls: following the redirect lands on the page over HTTPS",
+              status == 200 and json.loads(body)["scheme"] == "https", f"{status} {body!r}")
+
+        browser = Browser([f"--ignore-certificate-errors-spki-list={authority.spki_sha256()}"])
 
         files = running["files"]
         browser.open(files.base + "/")
@@ -213,11 +316,27 @@ def main():
         visits = browser.eval("document.getElementById('visits') && document.getElementById('visits').textContent")
         check("sessions: the session cookie round-trips", visits == "Visit number 2.", f"{visits}")
         browser.screenshot("sessions")
+
+        page = f"https://localhost:{tls_port}/"
+        browser.open(page)
+        alpn = browser.eval("document.getElementById('alpn') && document.getElementById('alpn').textContent")
+        check("tls: the page says it came over ALPN h2", alpn == "h2", f"{alpn}")
+        response = browser.response(page) or {}
+        headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
+        check("tls: the browser got it over HTTP/2", response.get("protocol") == "h2", f"{response.get('protocol')}")
+        check("tls: with an HSTS header", headers.get("strict-transport-security") == "max-age=31536000",
+              f"{headers}")
+        details = response.get("securityDetails", {})
+        check("tls: its certificate is the test authority's, for localhost",
+              (details.get("issuer"), details.get("subjectName")) == ("bocata e2e test authority", "localhost"),
+              f"{details}")
+        browser.screenshot("tls")
     finally:
         if browser:
             browser.close()
         for example in running.values():
             example.stop()
+        authority.remove()
 
     passed, failed = results.count(True), results.count(False)
     print(f"e2e: {passed} passed, {failed} failed")

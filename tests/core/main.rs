@@ -27,6 +27,7 @@ mod streaming;
 mod templates;
 mod test_client;
 mod tls;
+mod tls_clients;
 mod tower;
 mod uploads;
 mod views;

@@ -3,112 +3,22 @@
 //! restart, client certificates reach views, and plain HTTP is redirected.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bocata::tls::Tls;
-use bocata::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use bocata::tls::rustls::{self, ClientConfig, RootCertStore};
+use bocata::tls::rustls::pki_types::{CertificateDer, ServerName};
+use bocata::tls::rustls::{self, ClientConfig};
 use bocata::{App, Request, Res, Result, Server};
+use bocata_tests::pki::{Pki, replace};
 use bocata_tests::{Fixture, Gate, LogCapture, PATIENCE, Running, raw_exchange, within};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-
-/// A test certificate authority, and the certificates it issues.
-struct Pki {
-    ca: CertifiedIssuer<'static, KeyPair>,
-}
-
-/// A certificate and its key, as PEM and as DER.
-struct Issued {
-    cert_pem: String,
-    key_pem: String,
-    der: CertificateDer<'static>,
-    key_der: Vec<u8>,
-}
-
-impl Pki {
-    fn new() -> Self {
-        let mut params = CertificateParams::new(Vec::new()).expect("no names");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let key = KeyPair::generate().expect("a key");
-        Self {
-            ca: CertifiedIssuer::self_signed(params, key).expect("a CA"),
-        }
-    }
-
-    /// The authority's certificate, PEM.
-    fn ca_pem(&self) -> String {
-        self.ca.pem()
-    }
-
-    /// A certificate for `localhost` and 127.0.0.1.
-    fn issue(&self) -> Issued {
-        self.issue_with(|_| {})
-    }
-
-    /// A certificate for `localhost` and 127.0.0.1, its parameters changed by `change`.
-    fn issue_with(&self, change: impl FnOnce(&mut CertificateParams)) -> Issued {
-        let mut params = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
-            .expect("valid names");
-        change(&mut params);
-        let key = KeyPair::generate().expect("a key");
-        let cert = params.signed_by(&key, &self.ca).expect("signed");
-        Issued {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-            der: cert.der().clone(),
-            key_der: key.serialize_der(),
-        }
-    }
-
-    /// A client that trusts this authority and offers `alpn`, presenting `identity`
-    /// if given.
-    fn client(&self, alpn: &[&[u8]], identity: Option<&Issued>) -> Arc<ClientConfig> {
-        let mut roots = RootCertStore::empty();
-        roots.add(self.ca.der().clone()).expect("the CA is a root");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_root_certificates(roots);
-        let mut config = match identity {
-            Some(identity) => builder
-                .with_client_auth_cert(
-                    vec![identity.der.clone()],
-                    PrivateKeyDer::try_from(identity.key_der.clone()).expect("a key"),
-                )
-                .expect("a client identity"),
-            None => builder.with_no_client_auth(),
-        };
-        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-        Arc::new(config)
-    }
-}
-
-impl Issued {
-    /// Writes the certificate and key into `fixture`, as `name.crt` and `name.key`.
-    fn write(&self, fixture: &Fixture, name: &str) -> (PathBuf, PathBuf) {
-        (
-            fixture.file(&format!("{name}.crt"), &self.cert_pem),
-            fixture.file(&format!("{name}.key"), &self.key_pem),
-        )
-    }
-}
-
-/// Replaces the file at `path` with `contents` at once (written beside it, then renamed).
-fn replace(path: &Path, contents: &str) {
-    let next = path.with_extension("next");
-    std::fs::write(&next, contents).expect("write");
-    std::fs::rename(&next, path).expect("rename");
-}
 
 /// Tells who is asking: scheme, ALPN, host name asked for, and the client's certificate.
 struct Who;

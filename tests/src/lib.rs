@@ -16,6 +16,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+pub mod pki;
+
 /// How long any single step of a test may take before it counts as hung. Generous, so
 /// a loaded machine never fails a test that is merely slow.
 pub const PATIENCE: Duration = Duration::from_secs(30);
