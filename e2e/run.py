@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -149,13 +148,6 @@ class TestAuthority:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def free_port():
-    """A port free on 127.0.0.1 now, for a listener whose address is not logged."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Browser:
     """Headless Chromium driven over the DevTools protocol."""
 
@@ -250,9 +242,14 @@ def main():
                 expected = EXPECTED_STATUS.get(path, 200)
                 check(f"{name}: GET {path} is {expected}", status == expected, f"got {status}")
 
-        http_port = free_port()
         running["tls"] = tls = Example("tls", env={
-            "TLS_CERT": authority.cert, "TLS_KEY": authority.key, "HTTP_ADDR": f"127.0.0.1:{http_port}"})
+            "TLS_CERT": authority.cert, "TLS_KEY": authority.key, "HTTP_ADDR": "127.0.0.1:0"})
+        deadline = time.time() + 30
+        while (redirecting := re.search(r"redirecting http://127\.0\.0\.1:(\d+) to HTTPS", tls.text())) is None \
+                and time.time() < deadline:
+            time.sleep(0.05)
+        check("tls: the plain-HTTP listener says where it is", redirecting is not None, tls.text()[-2000:])
+        http_port = int(redirecting.group(1)) if redirecting else 0
         check("tls: serves HTTPS", tls.base.startswith("https://127.0.0.1:"), tls.base)
         tls_port = int(tls.base.rsplit(":", 1)[1])
         trusting = ssl.create_default_context(cafile=authority.ca)

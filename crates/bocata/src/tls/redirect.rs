@@ -26,6 +26,12 @@ pub(crate) async fn redirect_to_https(
     deadline: Duration,
     max_connections: usize,
 ) {
+    if let Ok(local) = listener.local_addr() {
+        tracing::info!(
+            target: "bocata::server",
+            "redirecting http://{local} to HTTPS on port {https_port}"
+        );
+    }
     let slots = Arc::new(Semaphore::new(max_connections.max(1)));
     let mut connections = JoinSet::new();
     loop {
