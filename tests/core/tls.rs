@@ -10,7 +10,7 @@ use bocata::tls::Tls;
 use bocata::tls::rustls::pki_types::{CertificateDer, ServerName};
 use bocata::tls::rustls::{self, ClientConfig};
 use bocata::{App, Request, Res, Result, Server};
-use bocata_tests::pki::{Pki, replace};
+use bocata_tests::pki::{Https, Pki, replace};
 use bocata_tests::{Fixture, Gate, LogCapture, PATIENCE, Running, raw_exchange, within};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -71,6 +71,14 @@ async fn served_certificate(
     tls.get_ref().1.peer_certificates().expect("a certificate")[0].clone()
 }
 
+/// Checks that `site` still serves a new connection.
+async fn still_serves(site: &Https) {
+    let tls = connect(site.server.addr, site.pki.client(&[b"h2"], None))
+        .await
+        .expect("a handshake");
+    assert_eq!(get(tls, "/who").await.0, 200);
+}
+
 /// `GET path` over a TLS connection, with HTTP/2 if ALPN agreed on it.
 async fn get(
     tls: tokio_rustls::client::TlsStream<TcpStream>,
@@ -111,9 +119,7 @@ async fn get(
 
 #[tokio::test]
 async fn alpn_chooses_http2_or_http1_and_views_see_https() {
-    let (fixture, pki) = (Fixture::new("tls-alpn"), Pki::new());
-    let (cert, key) = pki.issue().write(&fixture, "server");
-    let server = serve(Server::new(app()), Tls::from_pem_files(cert, key)).await;
+    let Https { server, pki, .. } = &Https::start("tls-alpn", Server::new(app())).await;
     for (offered, agreed) in [
         (vec![&b"h2"[..], b"http/1.1"], "h2"),
         (vec![&b"http/1.1"[..]], "http/1.1"),
@@ -139,30 +145,27 @@ async fn alpn_chooses_http2_or_http1_and_views_see_https() {
 
 #[tokio::test]
 async fn plain_http_on_the_tls_port_is_told_to_use_https_and_the_server_keeps_serving() {
-    let (fixture, pki) = (Fixture::new("tls-plain"), Pki::new());
-    let (cert, key) = pki.issue().write(&fixture, "server");
-    let server = serve(Server::new(app()), Tls::from_pem_files(cert, key)).await;
-    let answer = raw_exchange(server.addr, b"GET /who HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+    let site = Https::start("tls-plain", Server::new(app())).await;
+    let answer = raw_exchange(
+        site.server.addr,
+        b"GET /who HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    .await;
     assert!(
         answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
         "{answer}"
     );
     assert!(answer.contains("this port speaks HTTPS"), "{answer}");
-    let tls = connect(server.addr, pki.client(&[b"h2"], None))
-        .await
-        .expect("a handshake");
-    assert_eq!(get(tls, "/who").await.0, 200);
+    still_serves(&site).await;
 }
 
 #[tokio::test]
 async fn a_truncated_or_broken_client_hello_closes_that_connection_only() {
-    let (fixture, pki) = (Fixture::new("tls-hello"), Pki::new());
-    let (cert, key) = pki.issue().write(&fixture, "server");
-    let server = serve(Server::new(app()), Tls::from_pem_files(cert, key)).await;
+    let site = Https::start("tls-hello", Server::new(app())).await;
     // The first bytes of a real ClientHello, then the client gives up; and a record
     // that says handshake but holds nonsense.
     let hello = {
-        let config = pki.client(&[b"h2"], None);
+        let config = site.pki.client(&[b"h2"], None);
         let name = ServerName::try_from("localhost").expect("a name");
         let mut client = rustls::ClientConnection::new(config, name).expect("a client");
         let mut bytes = Vec::new();
@@ -173,7 +176,7 @@ async fn a_truncated_or_broken_client_hello_closes_that_connection_only() {
         &hello[..hello.len() / 2],
         b"\x16\x03\x01\x00\x05nonsense and more",
     ] {
-        let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
+        let mut tcp = TcpStream::connect(site.server.addr).await.expect("connect");
         tcp.write_all(first).await.expect("write");
         tcp.shutdown().await.expect("half-close");
         let mut rest = Vec::new();
@@ -182,18 +185,13 @@ async fn a_truncated_or_broken_client_hello_closes_that_connection_only() {
             .await
             .ok();
     }
-    let tls = connect(server.addr, pki.client(&[b"h2"], None))
-        .await
-        .expect("a handshake");
-    assert_eq!(get(tls, "/who").await.0, 200);
+    still_serves(&site).await;
 }
 
 #[tokio::test]
 async fn a_stalled_handshake_is_cut_at_the_header_read_timeout() {
-    let (fixture, pki) = (Fixture::new("tls-stall"), Pki::new());
-    let (cert, key) = pki.issue().write(&fixture, "server");
     let server = Server::new(app()).header_read_timeout(Duration::from_millis(300));
-    let server = serve(server, Tls::from_pem_files(cert, key)).await;
+    let Https { server, .. } = &Https::start("tls-stall", server).await;
     // Connected, and then nothing; then half a ClientHello, and nothing more.
     for first in [&b""[..], b"\x16\x03\x01\x02\x00\x01"] {
         let mut tcp = TcpStream::connect(server.addr).await.expect("connect");
@@ -407,10 +405,8 @@ impl Login {
 
 #[tokio::test]
 async fn the_session_cookie_is_secure_over_https() {
-    let (fixture, pki) = (Fixture::new("tls-session"), Pki::new());
-    let (cert, key) = pki.issue().write(&fixture, "server");
     let app = App::new().secret_key([9u8; 64]).route("/login", Login);
-    let server = serve(Server::new(app), Tls::from_pem_files(cert, key)).await;
+    let Https { server, pki, .. } = &Https::start("tls-session", Server::new(app)).await;
     let tls = connect(server.addr, pki.client(&[b"http/1.1"], None))
         .await
         .expect("a handshake");
@@ -431,14 +427,12 @@ async fn the_session_cookie_is_secure_over_https() {
 
 #[tokio::test]
 async fn plain_http_is_redirected_to_the_same_place_over_https() {
-    let (fixture, pki) = (Fixture::new("tls-redirect"), Pki::new());
-    let (cert, key) = pki.issue().write(&fixture, "server");
     let plain = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let plain_addr = plain.local_addr().expect("an address");
     let server = Server::new(app()).redirect_http(plain);
-    let server = serve(server, Tls::from_pem_files(cert, key)).await;
+    let Https { server, .. } = &Https::start("tls-redirect", server).await;
     let answer = raw_exchange(
         plain_addr,
         format!(
@@ -467,11 +461,11 @@ async fn plain_http_is_redirected_to_the_same_place_over_https() {
 
 #[tokio::test]
 async fn a_shutdown_lets_an_http2_request_over_tls_finish_then_ends() {
-    let (fixture, pki) = (Fixture::new("tls-shutdown"), Pki::new());
-    let (cert, key) = pki.issue().write(&fixture, "server");
     let (gate, mut control) = Gate::new();
     let app = App::new().route("/slow", gate);
-    let mut server = serve(Server::new(app), Tls::from_pem_files(cert, key)).await;
+    // Kept whole: its fixture holds the files the server loads as it starts.
+    let mut site = Https::start("tls-shutdown", Server::new(app)).await;
+    let (server, pki) = (&mut site.server, &site.pki);
     let tls = connect(server.addr, pki.client(&[b"h2"], None))
         .await
         .expect("a handshake");
@@ -507,7 +501,7 @@ async fn a_shutdown_lets_an_http2_request_over_tls_finish_then_ends() {
         .expect("the body")
         .to_bytes();
     assert_eq!(body, "finished");
-    within("the server to end", server.shutdown())
+    within("the server to end", site.server.shutdown())
         .await
         .expect("a clean end");
 }

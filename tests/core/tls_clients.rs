@@ -2,13 +2,11 @@
 //! to a test authority), Python's ssl module (ALPN, no SNI, too old a protocol), and
 //! h2load over TLS. Each test skips, saying why, where its client is not installed.
 
-use std::path::PathBuf;
 use std::process::Output;
 
-use bocata::tls::Tls;
 use bocata::{App, Request, Res, Result, Server};
-use bocata_tests::pki::Pki;
-use bocata_tests::{Fixture, Running, within};
+use bocata_tests::pki::Https;
+use bocata_tests::within;
 use serde_json::{Value, json};
 use tokio::process::Command;
 
@@ -24,32 +22,13 @@ async fn about(req: &Request, res: &mut Res) -> Result {
     Ok(())
 }
 
-/// A TLS server with a certificate for `localhost` and 127.0.0.1 from a fresh test
-/// authority, whose certificate is written to the fixture as `ca.pem`.
-struct Site {
-    server: Running,
-    fixture: Fixture,
-    ca: PathBuf,
-}
-
-impl Site {
-    async fn start(name: &str) -> Self {
-        let (fixture, pki) = (Fixture::new(name), Pki::new());
-        let (cert, key) = pki.issue().write(&fixture, "server");
-        let ca = fixture.file("ca.pem", pki.ca_pem());
-        let app = App::new().route("/about", bocata::get(about));
-        let server =
-            Running::start_with(Server::new(app).tls(Tls::from_pem_files(cert, key))).await;
-        Self {
-            server,
-            fixture,
-            ca,
-        }
-    }
-
-    fn port(&self) -> u16 {
-        self.server.addr.port()
-    }
+/// A TLS server answering `/about`, named for its test.
+async fn site(name: &str) -> Https {
+    Https::start(
+        name,
+        Server::new(App::new().route("/about", bocata::get(about))),
+    )
+    .await
 }
 
 /// Runs `command` to its end (killed if the test gives up on it first).
@@ -86,7 +65,7 @@ fn curl_has_http2_and_tls() -> bool {
 
 /// curl against `https://localhost:PORT/about` of `site`, its name resolved to
 /// 127.0.0.1, with `args`; returns curl's exit code, `%{http_version}` and the body.
-async fn curl(site: &Site, args: &[&str]) -> (Option<i32>, String, String) {
+async fn curl(site: &Https, args: &[&str]) -> (Option<i32>, String, String) {
     let port = site.port();
     let body = site.fixture.path("curl-body.json");
     std::fs::remove_file(&body).ok();
@@ -117,7 +96,7 @@ async fn curl_gets_http2_or_http1_over_tls_and_verifies_the_chain() {
     {
         return;
     }
-    let site = Site::start("tls-curl").await;
+    let site = site("tls-curl").await;
     let ca = site.ca.to_str().expect("a UTF-8 path");
 
     // Without the test authority, curl cannot verify the chain: exit code 60.
@@ -211,7 +190,7 @@ async fn python_ssl_negotiates_alpn_and_an_old_protocol_is_refused() {
     {
         return;
     }
-    let site = Site::start("tls-python").await;
+    let site = site("tls-python").await;
     let mut command = Command::new("python3");
     command
         .args(["-c", PYTHON, &site.port().to_string()])
@@ -266,7 +245,7 @@ async fn h2load_over_tls_negotiates_h2_and_every_request_succeeds() {
     if !bocata_tests::client("h2load", bocata_tests::has_program("h2load")) {
         return;
     }
-    let site = Site::start("tls-h2load").await;
+    let site = site("tls-h2load").await;
     let url = format!("https://127.0.0.1:{}/about", site.port());
     for (extra, requests, protocol) in [(None, 200, "h2"), (Some("--h1"), 40, "http/1.1")] {
         let mut command = Command::new("h2load");

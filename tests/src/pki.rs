@@ -8,7 +8,10 @@ use bocata::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use bocata::tls::rustls::{self, ClientConfig, RootCertStore};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 
-use crate::Fixture;
+use bocata::Server;
+use bocata::tls::Tls;
+
+use crate::{Fixture, Running};
 
 /// A test certificate authority, and the certificates it issues.
 pub struct Pki {
@@ -119,4 +122,40 @@ pub fn replace(path: &Path, contents: &str) {
     let next = path.with_extension("next");
     std::fs::write(&next, contents).expect("write");
     std::fs::rename(&next, path).expect("rename");
+}
+
+/// A server serving HTTPS with a certificate for `localhost` and 127.0.0.1 from a new
+/// test authority. The certificate, its key and the authority's certificate (`ca.pem`,
+/// for outside clients) are files of `fixture`.
+#[derive(Debug)]
+pub struct Https {
+    /// The running server.
+    pub server: Running,
+    /// The authority, for in-process clients.
+    pub pki: Pki,
+    /// Where the files are.
+    pub fixture: Fixture,
+    /// The authority's certificate, PEM.
+    pub ca: PathBuf,
+}
+
+impl Https {
+    /// Starts `server` with TLS from a fixture named `name`.
+    pub async fn start(name: &str, server: Server) -> Self {
+        let (fixture, pki) = (Fixture::new(name), Pki::new());
+        let (cert, key) = pki.issue().write(&fixture, "server");
+        let ca = fixture.file("ca.pem", pki.ca_pem());
+        let server = Running::start_with(server.tls(Tls::from_pem_files(cert, key))).await;
+        Self {
+            server,
+            pki,
+            fixture,
+            ca,
+        }
+    }
+
+    /// The port it serves HTTPS on.
+    pub fn port(&self) -> u16 {
+        self.server.addr.port()
+    }
 }

