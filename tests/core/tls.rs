@@ -79,6 +79,20 @@ async fn still_serves(site: &Https) {
     assert_eq!(get(tls, "/who").await.0, 200);
 }
 
+/// The response to `GET path` on an HTTP/1 connection already open.
+async fn send_get(
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    path: &str,
+) -> http::Response<hyper::body::Incoming> {
+    let request = http::Request::get(path)
+        .header("host", "localhost")
+        .body(Full::<Bytes>::default())
+        .expect("a request");
+    within("the response", sender.send_request(request))
+        .await
+        .expect("a response")
+}
+
 /// `GET path` over a TLS connection, with HTTP/2 if ALPN agreed on it.
 async fn get(
     tls: tokio_rustls::client::TlsStream<TcpStream>,
@@ -279,14 +293,7 @@ async fn a_changed_certificate_is_used_by_new_connections_and_a_broken_one_is_re
         second.der
     );
     // The connection opened before still works.
-    let request = http::Request::get("/who")
-        .header("host", "localhost")
-        .body(Full::<Bytes>::default())
-        .expect("a request");
-    let response = within("the response", sender.send_request(request))
-        .await
-        .expect("a response");
-    assert_eq!(response.status(), 200);
+    assert_eq!(send_get(&mut sender, "/who").await.status(), 200);
 
     replace(
         &cert,
@@ -414,13 +421,7 @@ async fn the_session_cookie_is_secure_over_https() {
         .await
         .expect("HTTP/1");
     tokio::spawn(connection);
-    let request = http::Request::get("/login")
-        .header("host", "localhost")
-        .body(Full::<Bytes>::default())
-        .expect("a request");
-    let response = within("the response", sender.send_request(request))
-        .await
-        .expect("a response");
+    let response = send_get(&mut sender, "/login").await;
     let cookie = response.headers()["set-cookie"].to_str().expect("ASCII");
     assert!(cookie.contains("; Secure"), "{cookie}");
 }
