@@ -69,7 +69,14 @@ async fn main() -> std::io::Result<()> {
         .with_ansi(false)
         .with_env_filter("bocata=info")
         .init();
-    let app = App::new()
+    let mut app = App::new();
+    if std::env::var_os("FAIL_STARTUP").is_some() {
+        // What an app whose database cannot be reached does.
+        app = app.on_startup(|| async {
+            Err(bocata::Error::new(503, "the database cannot be reached"))
+        });
+    }
+    let app = app
         .route("/", bocata::get(hello))
         .route("/slow", bocata::get(slow))
         .route("/lines", bocata::get(lines))

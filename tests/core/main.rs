@@ -11,6 +11,7 @@ mod files_wire;
 mod fuzz_corpus;
 mod hooks;
 mod hostile;
+mod lifecycle;
 mod logging;
 mod macro_errors;
 mod redirects;

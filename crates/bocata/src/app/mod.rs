@@ -1,6 +1,7 @@
 //! Building an [`App`], and the app as a [`tower::Service`].
 
 mod dispatch;
+mod lifecycle;
 
 #[cfg(feature = "websocket")]
 pub(crate) use self::dispatch::Unrouted;
@@ -12,6 +13,7 @@ use crate::body::Body;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
+use self::lifecycle::Lifecycle;
 use crate::context::AppContext;
 pub use crate::context::{
     DEFAULT_BODY_LIMIT, DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_TIMEOUT, DEFAULT_CHUNK_TIMEOUT,
@@ -90,6 +92,8 @@ pub(crate) struct Shared {
     /// Whether every default error page is problem JSON, whatever the client accepts.
     json_errors: bool,
     layers: Vec<BoxLayer>,
+    /// The startup and shutdown hooks.
+    pub(crate) lifecycle: Lifecycle,
 }
 
 impl App {

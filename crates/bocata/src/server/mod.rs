@@ -72,7 +72,9 @@ type Signal = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// streams and closes WebSockets (1001), lets the requests in flight and their bodies
 /// finish, and closes idle keep-alive connections (HTTP/2 gets a `GOAWAY`). After the
 /// grace period it aborts what is still open, so that a client sees a cut body as cut:
-/// an HTTP/2 stream is reset, an HTTP/1 connection closed before the body's end.
+/// an HTTP/2 stream is reset, an HTTP/1 connection closed before the body's end. Then
+/// it runs the app's shutdown hooks ([`App::on_shutdown`]); its startup hooks
+/// ([`App::on_startup`]) run before it accepts the first connection.
 pub struct Server {
     app: App,
     grace_period: Duration,
@@ -307,8 +309,8 @@ impl Server {
     ///
     /// # Errors
     ///
-    /// When `addr` cannot be bound (the error names the address), or the TLS
-    /// certificate cannot be loaded (the error names the file).
+    /// When `addr` cannot be bound (the error names the address), the TLS certificate
+    /// cannot be loaded (the error names the file), or a startup hook fails.
     pub async fn run(self, addr: impl ToSocketAddrs) -> std::io::Result<()> {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr)
             .await
@@ -333,8 +335,9 @@ impl Server {
     ///
     /// # Errors
     ///
-    /// When the listener's local address cannot be read, or the TLS certificate
-    /// cannot be loaded (the error names the file).
+    /// When the listener's local address cannot be read, the TLS certificate cannot be
+    /// loaded (the error names the file), or a startup hook fails (the error names the
+    /// hook and says why).
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let local = listener.local_addr()?;
         #[cfg(feature = "tls")]
@@ -345,6 +348,12 @@ impl Server {
             )),
             None => None,
         };
+        let app = self.app.clone();
+        if let Err(why) = app.shared.lifecycle.start().await {
+            return Err(std::io::Error::other(format!(
+                "bocata could not start the app: {why}"
+            )));
+        }
         #[cfg(feature = "tls")]
         let scheme = if tls.is_some() { "https" } else { "http" };
         #[cfg(not(feature = "tls"))]
@@ -470,6 +479,7 @@ impl Server {
         }
         #[cfg(feature = "websocket")]
         close_websockets(&tasks).await;
+        app.shared.lifecycle.stop().await;
         Ok(())
     }
 }
@@ -533,7 +543,8 @@ impl App {
     ///
     /// # Errors
     ///
-    /// When `addr` cannot be bound (in use, not permitted, not resolvable).
+    /// When `addr` cannot be bound (in use, not permitted, not resolvable), or a
+    /// startup hook ([`App::on_startup`]) fails.
     pub async fn run(self, addr: impl ToSocketAddrs) -> std::io::Result<()> {
         Server::new(self).run(addr).await
     }
@@ -542,7 +553,7 @@ impl App {
     ///
     /// # Errors
     ///
-    /// When the listener's address cannot be read.
+    /// When the listener's address cannot be read, or a startup hook fails.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         Server::new(self).serve(listener).await
     }

@@ -58,6 +58,8 @@ pub struct TestClient {
     jar: Mutex<Jar>,
     /// Sent with every request that does not set its own.
     headers: HeaderMap,
+    /// How the app's startup hooks went, once the first request has run them.
+    started: tokio::sync::OnceCell<Result<(), String>>,
 }
 
 impl TestClient {
@@ -67,7 +69,37 @@ impl TestClient {
             app,
             jar: Mutex::new(Jar::default()),
             headers: HeaderMap::new(),
+            started: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// Runs the app's shutdown hooks ([`App::on_shutdown`]), as a server does after its
+    /// last request: a test of what they close calls it once it has sent its requests.
+    /// A client dropped without it does not run them.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::sync::atomic::{AtomicBool, Ordering};
+    /// # use bocata::{App, testing::TestClient};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let closed = Arc::new(AtomicBool::new(false));
+    /// let flag = Arc::clone(&closed);
+    /// let app = App::new().on_shutdown(move || {
+    ///     let flag = Arc::clone(&flag);
+    ///     async move {
+    ///         flag.store(true, Ordering::Release);
+    ///         Ok(())
+    ///     }
+    /// });
+    /// let client = TestClient::new(app);
+    /// assert_eq!(client.get("/").send().await.status(), 404);
+    /// client.shutdown().await;
+    /// assert!(closed.load(Ordering::Acquire));
+    /// # }
+    /// ```
+    pub async fn shutdown(self) {
+        self.app.shared.lifecycle.stop().await;
     }
 
     /// Sends header `name` with every request of this client, as Falcon's
@@ -423,8 +455,20 @@ impl TestRequest<'_> {
 }
 
 impl TestClient {
-    /// Sends `request` through the app and keeps the cookies it sets.
+    /// Sends `request` through the app and keeps the cookies it sets; the first
+    /// request runs the app's startup hooks first.
+    ///
+    /// # Panics
+    ///
+    /// If a startup hook failed, with its error: the app would not have started.
     async fn exchange(&self, request: http::Request<Body>) -> StreamedResponse {
+        let started = self
+            .started
+            .get_or_init(|| self.app.shared.lifecycle.start())
+            .await;
+        if let Err(why) = started {
+            panic!("the app did not start: {why}");
+        }
         let is_head = request.method() == http::Method::HEAD;
         let mut response = self.app.handle(request.map(Into::into), None).await;
         if !is_head {
