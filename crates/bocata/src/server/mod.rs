@@ -341,13 +341,12 @@ impl Server {
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
         let local = listener.local_addr()?;
         #[cfg(feature = "tls")]
-        let tls = match &self.tls {
-            Some(tls) => Some(Arc::new(
-                crate::tls::Acceptor::new(tls.clone())
-                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
-            )),
-            None => None,
-        };
+        let tls = self
+            .tls
+            .map(crate::tls::Acceptor::new)
+            .transpose()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?
+            .map(Arc::new);
         let app = self.app.clone();
         if let Err(why) = app.shared.lifecycle.start().await {
             return Err(std::io::Error::other(format!(
