@@ -229,6 +229,11 @@ async fn bad_certificate_files_fail_the_start_with_a_clear_error() {
         params.not_after = rcgen::date_time_ymd(2001, 1, 1);
     });
     let (expired_cert, expired_key) = expired.write(&fixture, "expired");
+    let early = pki.issue_with(|params| {
+        params.not_before = rcgen::date_time_ymd(2200, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2201, 1, 1);
+    });
+    let (early_cert, early_key) = early.write(&fixture, "early");
     let garbage = fixture.file("garbage.crt", "not a certificate");
     let missing = fixture.path("missing.crt");
     let cases = [
@@ -239,6 +244,11 @@ async fn bad_certificate_files_fail_the_start_with_a_clear_error() {
             expired_cert,
             expired_key,
             "expired on Mon, 01 Jan 2001 00:00:00 GMT",
+        ),
+        (
+            early_cert,
+            early_key,
+            "not valid before Wed, 01 Jan 2200 00:00:00 GMT",
         ),
         (cert.clone(), missing, "cannot read the private key from"),
     ];
