@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bocata::tls::Tls;
-use bocata::tls::rustls::pki_types::{CertificateDer, ServerName};
+use bocata::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use bocata::tls::rustls::{self, ClientConfig};
 use bocata::{App, Request, Res, Result, Server};
 use bocata_tests::pki::{Https, Pki, replace};
@@ -515,4 +515,61 @@ async fn a_shutdown_lets_an_http2_request_over_tls_finish_then_ends() {
     within("the server to end", site.server.shutdown())
         .await
         .expect("a clean end");
+}
+
+#[tokio::test]
+async fn a_rustls_configuration_of_ones_own_is_served_with_alpn_added() {
+    let pki = Pki::new();
+    let issued = pki.issue();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![issued.der.clone()],
+            PrivateKeyDer::try_from(issued.key_der.clone()).expect("a key"),
+        )
+        .expect("a certificate and its key");
+    // No ALPN protocols given: bocata offers h2 and http/1.1.
+    let tls = Tls::from_config(Arc::new(config));
+    let server = serve(Server::new(app()), tls).await;
+    for agreed in ["h2", "http/1.1"] {
+        let tls = connect(server.addr, pki.client(&[agreed.as_bytes()], None))
+            .await
+            .expect("a handshake");
+        assert_eq!(tls.get_ref().1.alpn_protocol(), Some(agreed.as_bytes()));
+        let (status, body) = get(tls, "/who").await;
+        assert_eq!((status.as_u16(), &body["alpn"]), (200, &json!(agreed)));
+    }
+}
+
+#[tokio::test]
+async fn http2_over_tls_keeps_the_servers_header_limit() {
+    let server = Server::new(app()).max_header_size(8 * 1024);
+    let Https { server, pki, .. } = &Https::start("tls-h2-limits", server).await;
+    let tls = connect(server.addr, pki.client(&[b"h2"], None))
+        .await
+        .expect("a handshake");
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+            .await
+            .expect("an HTTP/2 handshake");
+    tokio::spawn(connection);
+    let request = http::Request::get("https://localhost/who")
+        .header("x-large", "x".repeat(16 * 1024))
+        .body(Full::<Bytes>::default())
+        .expect("a request");
+    let response = within("the answer", sender.send_request(request))
+        .await
+        .expect("a response");
+    assert_eq!(response.status(), 431);
+    // The connection goes on: the next request on it is served.
+    let request = http::Request::get("https://localhost/who")
+        .body(Full::<Bytes>::default())
+        .expect("a request");
+    let response = within("the answer", sender.send_request(request))
+        .await
+        .expect("a response");
+    assert_eq!(response.status(), 200);
 }
