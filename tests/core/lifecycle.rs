@@ -19,9 +19,21 @@ fn seen(events: &Events) -> Vec<&'static str> {
     events.lock().expect("not poisoned").clone()
 }
 
+/// A hook that notes `event`.
+fn noting(
+    events: &Events,
+    event: &'static str,
+) -> impl Fn() -> std::future::Ready<Result> + Send + Sync + 'static {
+    let events = Arc::clone(events);
+    move || {
+        note(&events, event);
+        std::future::ready(Ok(()))
+    }
+}
+
 /// An app whose hooks and view note what they do; its view waits for `release`.
 fn app(events: &Events, reached: mpsc::UnboundedSender<()>, release: Arc<Notify>) -> App {
-    let (on_start, on_stop) = (Arc::clone(events), Arc::clone(events));
+    let on_start = Arc::clone(events);
     App::new()
         .on_startup(move || {
             let events = Arc::clone(&on_start);
@@ -32,13 +44,7 @@ fn app(events: &Events, reached: mpsc::UnboundedSender<()>, release: Arc<Notify>
                 Ok(())
             }
         })
-        .on_shutdown(move || {
-            let events = Arc::clone(&on_stop);
-            async move {
-                note(&events, "shutdown");
-                Ok(())
-            }
-        })
+        .on_shutdown(noting(events, "shutdown"))
         .route(
             "/slow",
             Slow {
@@ -103,17 +109,10 @@ async fn startup_runs_before_the_first_request_and_shutdown_after_the_last() {
 #[tokio::test]
 async fn a_failing_startup_stops_the_start_with_its_message_and_accepts_nothing() {
     let stopped = Events::default();
-    let on_stop = Arc::clone(&stopped);
     let app = App::new()
         .on_startup(|| async { Ok(()) })
         .on_startup(|| async { Err(Error::new(503, "the database cannot be reached")) })
-        .on_shutdown(move || {
-            let stopped = Arc::clone(&on_stop);
-            async move {
-                note(&stopped, "shutdown");
-                Ok(())
-            }
-        });
+        .on_shutdown(noting(&stopped, "shutdown"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -158,20 +157,13 @@ async fn an_app_whose_startup_fails_exits_with_a_non_zero_code_and_says_why() {
 async fn a_failing_shutdown_hook_is_logged_and_the_others_still_run() {
     let logs = LogCapture::start();
     let stopped = Events::default();
-    let on_stop = Arc::clone(&stopped);
     let app = App::new()
         .on_shutdown(|| async {
             Err(Error::internal(std::io::Error::other(
                 "the pool would not close",
             )))
         })
-        .on_shutdown(move || {
-            let stopped = Arc::clone(&on_stop);
-            async move {
-                note(&stopped, "second");
-                Ok(())
-            }
-        });
+        .on_shutdown(noting(&stopped, "second"));
     Running::start(app)
         .await
         .shutdown()
@@ -188,22 +180,9 @@ async fn a_failing_shutdown_hook_is_logged_and_the_others_still_run() {
 #[tokio::test]
 async fn the_test_client_starts_the_app_once_and_shuts_it_down_when_told() {
     let events = Events::default();
-    let (on_start, on_stop) = (Arc::clone(&events), Arc::clone(&events));
     let app = App::new()
-        .on_startup(move || {
-            let events = Arc::clone(&on_start);
-            async move {
-                note(&events, "startup");
-                Ok(())
-            }
-        })
-        .on_shutdown(move || {
-            let events = Arc::clone(&on_stop);
-            async move {
-                note(&events, "shutdown");
-                Ok(())
-            }
-        });
+        .on_startup(noting(&events, "startup"))
+        .on_shutdown(noting(&events, "shutdown"));
     let client = TestClient::new(app);
     assert!(
         seen(&events).is_empty(),

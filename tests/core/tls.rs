@@ -93,6 +93,18 @@ async fn send_get(
         .expect("a response")
 }
 
+/// An HTTP/2 client on `tls`, its connection driven by a task of its own.
+async fn http2_over(
+    tls: tokio_rustls::client::TlsStream<TcpStream>,
+) -> hyper::client::conn::http2::SendRequest<Full<Bytes>> {
+    let (sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+            .await
+            .expect("an HTTP/2 handshake");
+    tokio::spawn(connection);
+    sender
+}
+
 /// `GET path` over a TLS connection, with HTTP/2 if ALPN agreed on it.
 async fn get(
     tls: tokio_rustls::client::TlsStream<TcpStream>,
@@ -103,11 +115,7 @@ async fn get(
         .body(Full::<Bytes>::default())
         .expect("a request");
     let response = if h2 {
-        let (mut sender, connection) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
-                .await
-                .expect("an HTTP/2 handshake");
-        tokio::spawn(connection);
+        let mut sender = http2_over(tls).await;
         within("the response", sender.send_request(request)).await
     } else {
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
@@ -480,11 +488,7 @@ async fn a_shutdown_lets_an_http2_request_over_tls_finish_then_ends() {
     let tls = connect(server.addr, pki.client(&[b"h2"], None))
         .await
         .expect("a handshake");
-    let (mut sender, connection) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
-            .await
-            .expect("an HTTP/2 handshake");
-    tokio::spawn(connection);
+    let mut sender = http2_over(tls).await;
     let request = http::Request::get("https://localhost/slow")
         .body(Full::<Bytes>::default())
         .expect("a request");
@@ -551,11 +555,7 @@ async fn http2_over_tls_keeps_the_servers_header_limit() {
     let tls = connect(server.addr, pki.client(&[b"h2"], None))
         .await
         .expect("a handshake");
-    let (mut sender, connection) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
-            .await
-            .expect("an HTTP/2 handshake");
-    tokio::spawn(connection);
+    let mut sender = http2_over(tls).await;
     let request = http::Request::get("https://localhost/who")
         .header("x-large", "x".repeat(16 * 1024))
         .body(Full::<Bytes>::default())
