@@ -146,6 +146,25 @@ impl Error {
         self
     }
 
+    /// Records what caused the error, for the log only: the client still sees just the
+    /// message (even in debug mode, where a message always wins over the cause). For an
+    /// answer that tells the client what it can do while the log keeps the reason, such
+    /// as a 503 caused by a database that went away.
+    ///
+    /// ```
+    /// use bocata::Error;
+    ///
+    /// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+    /// let err = Error::new(503, "the database is unavailable, try again").with_source(refused);
+    /// assert_eq!(err.message(), Some("the database is unavailable, try again"));
+    /// assert!(err.source().is_some());
+    /// ```
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
     /// The status the response will have.
     pub fn status(&self) -> StatusCode {
         self.inner.status
