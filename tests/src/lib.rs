@@ -17,6 +17,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 pub mod pki;
+pub mod postgres;
 
 /// How long any single step of a test may take before it counts as hung. Generous, so
 /// a loaded machine never fails a test that is merely slow.
