@@ -40,6 +40,10 @@ EXAMPLES = {
     "chat": ["/"],
 }
 EXPECTED_STATUS = {"/api/todos": 401}
+# What an example needs in its environment here: the todo example's SQLite database in
+# a folder of this run, not in the repository.
+DATA = tempfile.mkdtemp(prefix="bocata-e2e-data-")
+EXAMPLE_ENV = {"todo": {"DATABASE_URL": f"sqlite://{DATA}/todo.db"}}
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 results = []
@@ -236,7 +240,7 @@ def main():
     authority = TestAuthority()
     try:
         for name, paths in EXAMPLES.items():
-            running[name] = example = Example(name)
+            running[name] = example = Example(name, env=EXAMPLE_ENV.get(name))
             for path in paths:
                 status, _ = get(example.base + path)
                 expected = EXPECTED_STATUS.get(path, 200)
@@ -334,6 +338,7 @@ def main():
         for example in running.values():
             example.stop()
         authority.remove()
+        shutil.rmtree(DATA, ignore_errors=True)
 
     passed, failed = results.count(True), results.count(False)
     print(f"e2e: {passed} passed, {failed} failed")
