@@ -7,7 +7,7 @@ use bocata::Error;
 use bocata::http::{HeaderValue, header};
 use sqlx::error::ErrorKind;
 use sqlx::migrate::{MigrateDatabase, Migrator};
-use sqlx::{AnyPool, Sqlite};
+use sqlx::{AnyConnection, AnyPool, Connection, Sqlite};
 
 // ANCHOR: config
 /// Where the database is, and how the pool uses it.
@@ -104,6 +104,9 @@ impl Db {
             }
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
+        // One connection outside the pool first: a pool that cannot connect only says
+        // that it timed out, a connection says why (refused, unknown host, password).
+        AnyConnection::connect(&self.url).await?.close().await?;
         migrations.run(&self.pool).await?;
         Ok(())
     }

@@ -12,12 +12,26 @@
 //! curl -c jar -b jar -X POST localhost:8000/logout
 //! ```
 
+use std::process::ExitCode;
+
 use bocata::{Request, Res, Server};
 use todo::{Config, Db, app};
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt().with_env_filter("info").init();
+    // A start that fails (a database that cannot be reached, say) says why in one line,
+    // and the exit code tells the supervisor.
+    match serve().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("todo: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> std::io::Result<()> {
     // ANCHOR: deploy
     // The key comes from the deployment, the same for every process; without one, a
     // fresh key is made, which logs everybody out on restart.

@@ -181,6 +181,7 @@ async fn sqlite_file_is_created_and_survives_a_restart() {
     assert!(file.is_file());
 }
 
+// ANCHOR: memory
 #[tokio::test]
 async fn an_in_memory_database_serves_the_test_client() {
     let (client, _) = app_client(&Config::new("sqlite::memory:"));
@@ -189,6 +190,7 @@ async fn an_in_memory_database_serves_the_test_client() {
     assert_eq!(titles(&list(&client).await), ["milk"]);
     client.shutdown().await;
 }
+// ANCHOR_END: memory
 
 #[tokio::test]
 async fn the_api_asks_for_a_login() {
@@ -333,7 +335,8 @@ async fn a_database_that_cannot_be_opened_stops_the_start() {
 }
 
 /// The binary, as `cargo run -p todo` starts it: with no `DATABASE_URL`, it creates
-/// `todo.db` where it runs, serves, and stops cleanly on SIGTERM.
+/// `todo.db` where it runs, serves, and stops cleanly on SIGTERM; with a database it
+/// cannot open, it says why in one line and exits with a failure code.
 #[tokio::test]
 async fn the_binary_creates_its_database_where_it_runs() {
     use tokio::io::AsyncBufReadExt;
@@ -464,5 +467,6 @@ async fn postgres_errors_become_answers() {
         message.contains("could not open postgres://…@127.0.0.1:"),
         "{message}"
     );
+    assert!(message.contains("refused"), "says why: {message}");
     assert!(!message.contains("secret"), "{message}");
 }

@@ -197,13 +197,18 @@ impl Error {
 }
 
 /// `error` and its causes, each after a colon: the causes often hold the useful part
-/// (tera's "variable `x` not found" under "failed to render").
+/// (tera's "variable `x` not found" under "failed to render"). A cause whose words are
+/// already there is left out: many errors repeat their source in their own message
+/// (sqlx's "while executing migrations: pool timed out…").
 pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut out = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
         source = cause.source();
     }
     out
@@ -293,6 +298,40 @@ mod tests {
             err.cause_chain().as_deref(),
             Some("invalid digit found in string")
         );
+    }
+
+    /// An error that says `outer`, caused by `inner`.
+    #[derive(Debug)]
+    struct Wrapped {
+        outer: String,
+        inner: std::io::Error,
+    }
+
+    impl fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(&self.outer)
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.inner)
+        }
+    }
+
+    #[test]
+    fn the_cause_chain_names_each_cause_once() {
+        let cause = || std::io::Error::other("connection refused");
+        let adds = Wrapped {
+            outer: "cannot connect".to_owned(),
+            inner: cause(),
+        };
+        assert_eq!(chain(&adds), "cannot connect: connection refused");
+        let repeats = Wrapped {
+            outer: "cannot connect: connection refused".to_owned(),
+            inner: cause(),
+        };
+        assert_eq!(chain(&repeats), "cannot connect: connection refused");
     }
 
     #[test]
