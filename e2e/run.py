@@ -232,6 +232,57 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+def check_docs_page(browser, base, operation, params, expect_status, expect_in_body):
+    """Opens base + "/docs" in `browser`, waits for it to be ready, checks that it lists
+    `operation` (e.g. "GET /api/todos/{id}"), fills `params` (dict name -> value) into that
+    operation's inputs, sends it with the page's Send button, and checks the status and
+    that `expect_in_body` is in the shown body. Reports through check(...) like the rest of
+    the file, and returns the list of operations the page shows."""
+    # The page before is marked, so that a wait cannot end on it while the new one loads.
+    browser.eval("document.documentElement.dataset.left = 'true'")
+    browser.open(base + "/docs")
+    browser.wait_for("!document.documentElement.dataset.left && document.body"
+                     " && ['true', 'error'].includes(document.body.dataset.ready)")
+    ready = browser.eval("document.body.dataset.ready")
+    check("docs: the page loads the OpenAPI document", ready == "true",
+          f"ready={ready}: {browser.eval('document.body.innerText.slice(0, 500)')}")
+    operations = browser.eval("[...document.querySelectorAll('[data-operation]')].map(e => e.dataset.operation)") or []
+    check(f"docs: the page lists {operation}", operation in operations, f"{operations}")
+    if operation not in operations:
+        return operations
+    # The operation is found by its hook and expanded as a click would; each parameter
+    # is typed into its input; Send is pressed.
+    find = f"[...document.querySelectorAll('[data-operation]')].find(e => e.dataset.operation === {json.dumps(operation)})"
+    typed = json.dumps({name: value if isinstance(value, str) else json.dumps(value) for name, value in params.items()})
+    missing = browser.eval(f"""(() => {{
+        const op = {find};
+        const send = op.querySelector('[data-action="send"]');
+        if (!send.checkVisibility()) op.querySelector('summary, [data-action="toggle"]').click();
+        const missing = [];
+        for (const [name, value] of Object.entries({typed})) {{
+            const input = [...op.querySelectorAll('[data-param]')].find(e => e.dataset.param === name);
+            if (!input) {{ missing.push(name); continue; }}
+            input.value = value;
+            input.dispatchEvent(new Event('input', {{bubbles: true}}));
+        }}
+        if (send.checkVisibility()) send.click();
+        return missing;
+    }})()""")
+    check(f"docs: {operation} has inputs for {sorted(params)}", missing == [], f"missing {missing}")
+    answered = browser.wait_for(f"(() => {{ const r = {find}.querySelector('[data-response]');"
+                                " return r.dataset.status !== undefined || r.dataset.state === 'error'; })()")
+    shown = browser.eval(f"""(() => {{ const r = {find}.querySelector('[data-response]');
+        return {{status: r.dataset.status, text: r.textContent}}; }})()""") or {}
+    check(f"docs: sending {operation} from the page shows {expect_status}",
+          answered and shown.get("status") == str(expect_status), f"{shown}")
+    check(f"docs: the page shows the body of {operation}'s answer",
+          expect_in_body in shown.get("text", ""), f"{shown}")
+    foreign = browser.eval("performance.getEntriesByType('resource').map(e => e.name)"
+                           ".filter(url => new URL(url).origin !== location.origin)")
+    check("docs: the page loads nothing from another origin", foreign == [], f"{foreign}")
+    return operations
+
+
 def main():
     subprocess.run(["cargo", "build", "--quiet"] + [a for name in [*EXAMPLES, "tls"] for a in ("-p", name)],
                    cwd=ROOT, check=True)
