@@ -3,10 +3,14 @@
 //! Use them through the re-exports in `bocata` (`#[bocata::view]`); this crate is an
 //! implementation detail.
 
+mod openapi;
+
 use proc_macro::TokenStream;
 use proc_macro2::Span;
-use quote::quote;
-use syn::{Ident, ImplItem, ItemImpl, parse_macro_input, spanned::Spanned};
+use quote::{format_ident, quote};
+use syn::{FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, parse_macro_input, spanned::Spanned};
+
+use crate::openapi::Declared;
 
 /// The view methods bocata dispatches to, with the `Methods` constant each one enables.
 const VIEW_METHODS: [(&str, &str); 6] = [
@@ -68,6 +72,7 @@ fn expand(item: ItemImpl, errors: &mut Vec<syn::Error>) -> proc_macro2::TokenStr
     let mut view_items = Vec::new();
     let mut other_items = Vec::new();
     let mut methods = Vec::new();
+    let mut operations = Vec::new();
     let mut mistakes = 0;
     for impl_item in item.items {
         let ImplItem::Fn(func) = &impl_item else {
@@ -76,8 +81,28 @@ fn expand(item: ItemImpl, errors: &mut Vec<syn::Error>) -> proc_macro2::TokenStr
         };
         match classify(func) {
             Ok(Place::Method(method)) => {
+                let ImplItem::Fn(mut func) = impl_item else {
+                    unreachable!("matched as a function above")
+                };
                 methods.push(Ident::new(method, Span::call_site()));
-                view_items.push(impl_item);
+                let declared = match Declared::take(&mut func) {
+                    Ok(declared) => declared,
+                    Err(e) => {
+                        errors.push(e);
+                        Declared::default()
+                    }
+                };
+                let typed = typed_arguments(&func);
+                if method != "WEBSOCKET" {
+                    operations.push(openapi::operation(method, &declared, &typed));
+                }
+                if typed.is_empty() {
+                    view_items.push(ImplItem::Fn(func));
+                } else {
+                    let (wrapper, inner) = with_typed_arguments(func, &typed);
+                    view_items.push(ImplItem::Fn(wrapper));
+                    other_items.push(ImplItem::Fn(inner));
+                }
             }
             Ok(Place::Trait) => view_items.push(impl_item),
             Ok(Place::Inherent) => other_items.push(impl_item),
@@ -116,9 +141,55 @@ fn expand(item: ItemImpl, errors: &mut Vec<syn::Error>) -> proc_macro2::TokenStr
             fn methods(&self) -> ::bocata::Methods {
                 ::bocata::Methods::EMPTY #(.with(::bocata::Methods::#methods))*
             }
+            ::bocata::__openapi_operations! {
+                fn operations(&self) -> ::std::vec::Vec<::bocata::openapi::Operation> {
+                    ::std::vec![#(#operations),*]
+                }
+            }
             #(#view_items)*
         }
     }
+}
+
+/// The types of a view method's arguments after `&self`, `req` and `res`: what bocata
+/// reads from the request (`Json<T>`, `Form<T>`, `Query<T>`) before calling it.
+fn typed_arguments(func: &ImplItemFn) -> Vec<syn::Type> {
+    func.sig
+        .inputs
+        .iter()
+        .skip(3)
+        .filter_map(|arg| match arg {
+            FnArg::Typed(typed) => Some((*typed.ty).clone()),
+            FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
+/// A method with typed arguments becomes two: the `View` method bocata calls, which
+/// reads each argument (answering the request itself when one does not fit) and calls
+/// the second, the method as written under a hidden name.
+fn with_typed_arguments(mut func: ImplItemFn, typed: &[syn::Type]) -> (ImplItemFn, ImplItemFn) {
+    let name = func.sig.ident.clone();
+    let inner_name = format_ident!("__bocata_{}", name);
+    let args: Vec<Ident> = (0..typed.len())
+        .map(|i| format_ident!("__bocata_arg{}", i))
+        .collect();
+    let wrapper: ImplItemFn = syn::parse_quote! {
+        async fn #name(
+            &self,
+            __bocata_req: &::bocata::Request,
+            __bocata_res: &mut ::bocata::Res,
+        ) -> ::bocata::Result {
+            #(
+                let #args = <#typed as ::bocata::extract::Extract>::extract(__bocata_req).await?;
+            )*
+            self.#inner_name(__bocata_req, __bocata_res, #(#args),*).await
+        }
+    };
+    func.sig.ident = inner_name;
+    func.attrs.retain(|attr| !attr.path().is_ident("doc"));
+    func.attrs.push(syn::parse_quote!(#[doc(hidden)]));
+    (wrapper, func)
 }
 
 /// Where a function of the block goes.

@@ -54,6 +54,9 @@ pub(crate) struct AppContext {
     pub(crate) multipart_limits: MultipartLimits,
     #[cfg(feature = "websocket")]
     pub(crate) websocket: WebSocketSettings,
+    /// The routes as the OpenAPI document describes them.
+    #[cfg(feature = "openapi")]
+    pub(crate) openapi: crate::openapi::Registry,
     pub(crate) debug: bool,
 }
 
@@ -80,6 +83,8 @@ impl Default for AppContext {
             multipart_limits: DEFAULT_MULTIPART_LIMITS,
             #[cfg(feature = "websocket")]
             websocket: WebSocketSettings::default(),
+            #[cfg(feature = "openapi")]
+            openapi: crate::openapi::Registry::default(),
             debug: false,
         }
     }

@@ -46,6 +46,7 @@
 //! | [`view`](mod@view) | the [`View`] trait, [`#[bocata::view]`](macro@view), function views ([`get`], …) |
 //! | [`routing`] | route syntax, trailing slashes, route errors |
 //! | [`request`] | [`Request`]: head, parameters, query, cookies, body readers |
+//! | [`extract`] | typed view-method arguments: [`Json`](extract::Json), [`Form`](extract::Form), [`Query`](extract::Query) |
 //! | [`response`] | [`Res`]: body kinds and setters |
 //! | [`error`] | [`Error`], [`abort`], negotiated error bodies |
 //! | [`app`] | [`App`]: routes, state and settings; a `tower::Service` |
@@ -56,12 +57,13 @@
 //! | [`static_files`] | [`StaticFiles`]: a folder served safely |
 //! | [`websocket`] | WebSockets on the view shape: `on_websocket` |
 //! | [`testing`] | [`TestClient`](testing::TestClient): in-process tests |
+//! | [`openapi`] | the OpenAPI 3.1 document and the docs page |
 //!
 //! The guide (the bocata book) explains each part at length.
 //!
 //! # Cargo features
 //!
-//! All on by default; `default-features = false` leaves the core (views, routing,
+//! The first four are on by default; `default-features = false` leaves the core (views, routing,
 //! requests, responses, files, streaming, hooks, state, the server and the
 //! TestClient).
 //!
@@ -71,6 +73,9 @@
 //! | `sessions` | signed-cookie sessions: `App::secret_key`, `Request::session`, the `session` module |
 //! | `multipart` | uploads: `Request::multipart`, `App::multipart_limits` |
 //! | `websocket` | `View::on_websocket`, `App::websocket`, the `websocket` module |
+//! | `tls` (off by default) | HTTPS with rustls: `Server::tls`, `Request::tls`, the `tls` module |
+//! | `openapi` (off by default) | `App::openapi`, `Router::tag`, `View::operations`, the `openapi` module |
+//! | `openapi-check` (off by default) | `TestClient::assert_documented`; for `[dev-dependencies]` |
 //!
 //! On docs.rs each item that a feature adds is marked with that feature.
 //!
@@ -82,6 +87,7 @@
     not(feature = "websocket"),
     doc = "[`websocket`]: crate#cargo-features"
 )]
+#![cfg_attr(not(feature = "openapi"), doc = "[`openapi`]: crate#cargo-features")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
@@ -90,11 +96,14 @@ mod async_fn;
 pub mod body;
 mod context;
 pub mod error;
+pub mod extract;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod headers;
 pub mod hooks;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod request;
 pub mod response;
 mod router;
@@ -166,6 +175,24 @@ pub use view::{FnView, Handler, Methods, View, delete, get, patch, post, put};
 pub use bocata_macros::view;
 
 pub use ::cookie::Cookie;
+
+/// What `#[bocata::view]` writes for `View::operations`, kept when feature `openapi` is
+/// on and dropped otherwise (so that a view's types need `JsonSchema` only then).
+#[cfg(feature = "openapi")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __openapi_operations {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// What `#[bocata::view]` writes for `View::operations`, kept when feature `openapi` is
+/// on and dropped otherwise (so that a view's types need `JsonSchema` only then).
+#[cfg(not(feature = "openapi"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __openapi_operations {
+    ($($item:tt)*) => {};
+}
 
 /// Generator syntax for [`Res::streaming`] and [`Res::sse`]: `yield` items in an async
 /// block (re-exported from async-stream).

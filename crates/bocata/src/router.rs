@@ -1,10 +1,14 @@
 //! Routers: groups of routes with their own hooks, mounted under a prefix (Flask's and
 //! BustAPI's blueprints).
 
+#[cfg(feature = "openapi")]
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use crate::Handler;
 use crate::hooks::{BeforeHook, Hooks, IntoRoute, route};
-use crate::routing::{RouteError, Target};
-use crate::view::Methods;
+use crate::routing::RouteError;
+use crate::view::{ErasedView, Methods};
 
 /// A group of routes with their own before and after hooks, mounted under a prefix with
 /// [`App::mount`](crate::App::mount) or inside another router with
@@ -58,6 +62,18 @@ pub struct Router {
     routes: Vec<(String, route::Parts)>,
     mounts: Vec<(String, Router)>,
     hooks: Hooks,
+    #[cfg(feature = "openapi")]
+    tags: Vec<Cow<'static, str>>,
+}
+
+/// A view route of a router, with its full path, its hook chain and (feature
+/// `openapi`) the tags of the routers it was mounted through.
+pub(crate) struct Mounted {
+    pub(crate) path: String,
+    pub(crate) view: Arc<dyn ErasedView>,
+    pub(crate) hooks: Hooks,
+    #[cfg(feature = "openapi")]
+    pub(crate) tags: Vec<Cow<'static, str>>,
 }
 
 impl Router {
@@ -105,22 +121,52 @@ impl Router {
         self
     }
 
+    /// Tags the OpenAPI operations of this router's routes (and of the routers mounted
+    /// in it) with `tag`; the docs page groups operations by their first tag.
+    ///
+    /// ```
+    /// use bocata::Router;
+    /// # async fn list(_: &bocata::Request, _: &mut bocata::Res) -> bocata::Result { Ok(()) }
+    ///
+    /// let todos = Router::new().tag("todos").route("", bocata::get(list));
+    /// ```
+    #[cfg(feature = "openapi")]
+    #[must_use]
+    pub fn tag(mut self, tag: impl Into<Cow<'static, str>>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+
     /// Every route of this router and the routers in it, with full paths under
-    /// `prefix` and the hook chain around each.
+    /// `prefix`, the hook chain around each, and the tags of the routers on the way.
     pub(crate) fn flatten(
         self,
         prefix: &str,
         outer: &Hooks,
-        out: &mut Vec<(String, Target, Hooks)>,
+        #[cfg(feature = "openapi")] outer_tags: &[Cow<'static, str>],
+        out: &mut Vec<Mounted>,
     ) -> Result<(), RouteError> {
         let prefix = prefix.trim_end_matches('/');
         let hooks = outer.around(&self.hooks);
+        #[cfg(feature = "openapi")]
+        let tags: Vec<Cow<'static, str>> = outer_tags.iter().chain(&self.tags).cloned().collect();
         for (path, route) in self.routes {
-            let chain = hooks.around(&route.hooks);
-            out.push((join(prefix, &path)?, Target::View(route.view), chain));
+            out.push(Mounted {
+                path: join(prefix, &path)?,
+                view: route.view,
+                hooks: hooks.around(&route.hooks),
+                #[cfg(feature = "openapi")]
+                tags: tags.clone(),
+            });
         }
         for (inner, router) in self.mounts {
-            router.flatten(&join(prefix, &inner)?, &hooks, out)?;
+            router.flatten(
+                &join(prefix, &inner)?,
+                &hooks,
+                #[cfg(feature = "openapi")]
+                &tags,
+                out,
+            )?;
         }
         Ok(())
     }

@@ -22,6 +22,7 @@ use crate::error::{BoxError, BoxedCatch, CatchHandler};
 use crate::hooks::{BeforeHook, Hooks, IntoRoute};
 #[cfg(feature = "multipart")]
 use crate::request::multipart::MultipartLimits;
+use crate::router::Mounted;
 use crate::routing::paths::Paths;
 use crate::routing::{RouteError, Routes, Target};
 pub use crate::service::Next;
@@ -107,7 +108,7 @@ impl App {
         Arc::make_mut(&mut self.shared)
     }
 
-    fn context_mut(&mut self) -> &mut AppContext {
+    pub(crate) fn context_mut(&mut self) -> &mut AppContext {
         Arc::make_mut(&mut self.shared_mut().context)
     }
 
@@ -170,9 +171,49 @@ impl App {
     /// ```
     pub fn try_route(mut self, path: &str, view: impl IntoRoute) -> Result<Self, RouteError> {
         let route = view.into_route();
-        let (routes, paths) = self.routes_mut();
-        routes.insert(paths, path, Target::View(route.view), route.hooks)?;
+        self.add_view(Mounted {
+            path: path.to_owned(),
+            view: route.view,
+            hooks: route.hooks,
+            #[cfg(feature = "openapi")]
+            tags: Vec::new(),
+        })?;
         Ok(self)
+    }
+
+    /// Adds a view route (and, with feature `openapi`, notes it for the document).
+    fn add_view(&mut self, mounted: Mounted) -> Result<(), RouteError> {
+        #[cfg(feature = "openapi")]
+        let (name, methods, operations) = (
+            mounted.view.name(),
+            mounted.view.methods(),
+            mounted.view.operations(),
+        );
+        let (routes, paths) = self.routes_mut();
+        routes.insert(
+            paths,
+            &mounted.path,
+            Target::View(mounted.view),
+            mounted.hooks,
+        )?;
+        #[cfg(feature = "openapi")]
+        self.context_mut()
+            .openapi
+            .add(&mounted.path, name, methods, operations, mounted.tags);
+        Ok(())
+    }
+
+    /// Serves `view` at `path` without describing it in the OpenAPI document: the
+    /// document's own routes.
+    #[cfg(feature = "openapi")]
+    #[track_caller]
+    pub(crate) fn route_unlisted(mut self, path: &str, view: impl IntoRoute) -> Self {
+        let route = view.into_route();
+        let (routes, paths) = self.routes_mut();
+        if let Err(e) = routes.insert(paths, path, Target::View(route.view), route.hooks) {
+            panic!("bocata: {e}");
+        }
+        self
     }
 
     /// Mounts a tower service (an axum `Router`, a tower-http service, …) at
@@ -303,10 +344,15 @@ impl App {
     /// panicking.
     pub fn try_mount(mut self, prefix: &str, router: Router) -> Result<Self, RouteError> {
         let mut routes = Vec::new();
-        router.flatten(prefix, &Hooks::default(), &mut routes)?;
-        for (path, view, hooks) in routes {
-            let (routes, paths) = self.routes_mut();
-            routes.insert(paths, &path, view, hooks)?;
+        router.flatten(
+            prefix,
+            &Hooks::default(),
+            #[cfg(feature = "openapi")]
+            &[],
+            &mut routes,
+        )?;
+        for mounted in routes {
+            self.add_view(mounted)?;
         }
         Ok(self)
     }

@@ -31,6 +31,8 @@
 //! in the test, asking for JSON from a body that is not JSON), with a message saying
 //! what went wrong: in a test, that is a failure to report, not an error to handle.
 
+#[cfg(feature = "openapi-check")]
+mod check;
 mod jar;
 mod multipart;
 #[cfg(feature = "websocket")]
@@ -470,6 +472,11 @@ impl TestClient {
             panic!("the app did not start: {why}");
         }
         let is_head = request.method() == http::Method::HEAD;
+        #[cfg(feature = "openapi-check")]
+        let asked = check::Asked {
+            method: request.method().clone(),
+            path: request.uri().path().to_owned(),
+        };
         let mut response = self.app.handle(request.map(Into::into), None).await;
         if !is_head {
             crate::response::declare_length(&mut response);
@@ -480,6 +487,8 @@ impl TestClient {
             status: parts.status,
             headers: parts.headers,
             body,
+            #[cfg(feature = "openapi-check")]
+            asked,
         }
     }
 }
@@ -524,6 +533,8 @@ pub struct StreamedResponse {
     status: StatusCode,
     headers: HeaderMap,
     body: Body,
+    #[cfg(feature = "openapi-check")]
+    asked: check::Asked,
 }
 
 impl StreamedResponse {
@@ -539,6 +550,8 @@ impl StreamedResponse {
             status: self.status,
             headers: self.headers,
             body,
+            #[cfg(feature = "openapi-check")]
+            asked: self.asked,
         }
     }
 
@@ -565,6 +578,8 @@ pub struct TestResponse {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    #[cfg(feature = "openapi-check")]
+    asked: check::Asked,
 }
 
 impl TestResponse {

@@ -154,6 +154,15 @@ pub trait View: Send + Sync + 'static {
         &[]
     }
 
+    /// What the OpenAPI document says of this view's methods (feature `openapi`).
+    /// `#[bocata::view]` writes it from each method's doc comment, typed arguments and
+    /// `#[param]` / `#[response]` attributes; see [`openapi`](crate::openapi). A method
+    /// without an operation is still listed, with its path parameters. Default: none.
+    #[cfg(feature = "openapi")]
+    fn operations(&self) -> Vec<crate::openapi::Operation> {
+        Vec::new()
+    }
+
     /// Calls the `on_*` method for `method`, its future boxed so the route table can
     /// hold views of every type. Function views override it to hand over their
     /// handler's future, already boxed, instead of boxing it a second time. Sealed:
@@ -218,6 +227,9 @@ pub(crate) trait ErasedView: Send + Sync + 'static {
 
     fn body_limit(&self) -> Option<usize>;
 
+    #[cfg(feature = "openapi")]
+    fn operations(&self) -> Vec<crate::openapi::Operation>;
+
     fn call<'a>(
         &'a self,
         method: Methods,
@@ -251,6 +263,11 @@ impl<V: View> ErasedView for V {
 
     fn body_limit(&self) -> Option<usize> {
         View::body_limit(self)
+    }
+
+    #[cfg(feature = "openapi")]
+    fn operations(&self) -> Vec<crate::openapi::Operation> {
+        View::operations(self)
     }
 
     #[cfg(feature = "websocket")]
