@@ -38,6 +38,7 @@ EXAMPLES = {
     "blueprints": ["/", "/api/v1/users/7"],
     "tower-interop": ["/", "/legacy/hello"],
     "chat": ["/"],
+    "openapi": ["/docs", "/openapi.json"],
 }
 EXPECTED_STATUS = {"/api/todos": 401}
 # What an example needs in its environment here: the todo example's SQLite database in
@@ -368,6 +369,20 @@ def main():
         visits = browser.eval("document.getElementById('visits') && document.getElementById('visits').textContent")
         check("sessions: the session cookie round-trips", visits == "Visit number 2.", f"{visits}")
         browser.screenshot("sessions")
+
+        catalogue = running["openapi"]
+        book = json.dumps({"title": "Dune", "author": "Frank Herbert", "year": 1965}).encode()
+        request = urllib.request.Request(catalogue.base + "/books", data=book,
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            check("openapi: a book is added", response.status == 201, f"{response.status}")
+        operations = check_docs_page(browser, catalogue.base, "GET /books/{id}", {"id": "1"}, 200, "Frank Herbert")
+        check("openapi: the docs page lists every operation",
+              {"GET /books", "POST /books", "PUT /books/{id}", "DELETE /books/{id}",
+               "POST /books/{id}/reviews", "GET /export.csv", "GET /health"} <= set(operations or []),
+              f"{operations}")
+        check_docs_page(browser, catalogue.base, "GET /books", {"q": "dune"}, 200, "Dune")
+        browser.screenshot("openapi")
 
         page = f"https://localhost:{tls_port}/"
         browser.open(page)
