@@ -22,6 +22,7 @@ struct Options {
 /// The calls that got through to `Notes`.
 static CALLS: AtomicUsize = AtomicUsize::new(0);
 
+// ANCHOR: typed
 struct Notes;
 
 #[bocata::view]
@@ -47,6 +48,7 @@ impl Notes {
         Ok(())
     }
 }
+// ANCHOR_END: typed
 
 #[tokio::test]
 async fn typed_arguments_are_read_before_the_method() {

@@ -2,6 +2,8 @@
 
 mod dispatch;
 mod lifecycle;
+#[cfg(feature = "openapi")]
+mod openapi;
 
 #[cfg(feature = "websocket")]
 pub(crate) use self::dispatch::Unrouted;
