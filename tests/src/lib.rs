@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 
 pub mod pki;
 pub mod postgres;
+pub mod redis;
 
 /// How long any single step of a test may take before it counts as hung. Generous, so
 /// a loaded machine never fails a test that is merely slow.
