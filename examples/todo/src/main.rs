@@ -12,10 +12,12 @@
 //! curl -c jar -b jar -X POST localhost:8000/logout
 //! ```
 
+// ANCHOR: imports
 use std::process::ExitCode;
 
 use bocata::{Request, Res, Server};
 use todo::{Config, Db, app};
+// ANCHOR_END: imports
 
 #[tokio::main]
 async fn main() -> ExitCode {
