@@ -370,3 +370,71 @@ async fn the_grace_period_bounds_the_wait_for_requests_that_never_end() {
         .expect("no panic");
     assert!(outcome.is_err(), "the connection was closed, not answered");
 }
+
+#[tokio::test]
+async fn pipelined_requests_are_all_answered_in_order() {
+    let server = Running::start(app()).await;
+    // Fifteen GETs, a POST with a body, and a closing GET, in one write.
+    let mut requests = b"GET /version HTTP/1.1\r\nhost: x\r\n\r\n".repeat(15);
+    requests.extend_from_slice(b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello");
+    requests.extend_from_slice(b"GET /version HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    let mut stream = within("connect", TcpStream::connect(server.addr))
+        .await
+        .expect("connect");
+    tokio::io::AsyncWriteExt::write_all(&mut stream, &requests)
+        .await
+        .expect("write");
+    let mut answer = String::new();
+    within(
+        "every answer, then the close",
+        tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut answer),
+    )
+    .await
+    .expect("read");
+    let starts: Vec<usize> = answer
+        .match_indices("HTTP/1.1 200 OK")
+        .map(|(at, _)| at)
+        .collect();
+    assert_eq!(starts.len(), 17, "{answer}");
+    let hello = answer.find("hello").expect("the POST's answer");
+    assert!(
+        starts[15] < hello && hello < starts[16],
+        "answered in order: {answer}"
+    );
+}
+
+/// A response is not held back for a pipelined request that has only half arrived:
+/// the client gets the first answer before it sends the rest of the second request.
+#[tokio::test]
+async fn a_response_is_not_held_for_a_request_still_arriving() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Running::start(app()).await;
+    let mut stream = within("connect", TcpStream::connect(server.addr))
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET /version HTTP/1.1\r\nhost: x\r\n\r\nGET /version HTTP/1.1\r\nho")
+        .await
+        .expect("write");
+    let mut first = vec![0; 1024];
+    let n = within(
+        "the first answer, with the second request incomplete",
+        stream.read(&mut first),
+    )
+    .await
+    .expect("read");
+    let first = String::from_utf8_lossy(&first[..n]).into_owned();
+    assert!(
+        first.starts_with("HTTP/1.1 200 OK") && first.ends_with("HTTP/1.1"),
+        "{first}"
+    );
+    stream
+        .write_all(b"st: x\r\nconnection: close\r\n\r\n")
+        .await
+        .expect("write the rest");
+    let mut rest = String::new();
+    within("the second answer", stream.read_to_string(&mut rest))
+        .await
+        .expect("read");
+    assert!(rest.starts_with("HTTP/1.1 200 OK"), "{rest}");
+}

@@ -562,6 +562,11 @@ impl App {
 fn protocols(limits: &Limits, streams: Streams) -> Protocols {
     // Head and keep-alive timeouts are the connection watchdog's (see `idle`), which
     // runs one timer a connection; hyper's own would arm one for every request.
+    //
+    // hyper's `pipeline_flush` stays off: it would write the answers to pipelined
+    // requests together, but it also holds an answer back while the next request has
+    // only partly arrived, so a client could not have an answer before it finished
+    // sending its next request (tests/core/server.rs).
     let mut http1 = http1::Builder::new();
     http1
         .header_read_timeout(None)
