@@ -22,6 +22,7 @@ mod responses;
 mod routing;
 mod server;
 mod sessions;
+mod sessions_redis;
 mod shutdown;
 mod slow_bodies;
 mod stalled;

@@ -250,6 +250,12 @@ impl App {
         request: &mut Request,
         res: &mut Res,
     ) -> crate::Result {
+        // A session kept in Redis is read before any hook may want it (boxed: a wait
+        // only apps with such a store have).
+        #[cfg(feature = "redis")]
+        if request.context.sessions.store.is_some() {
+            Box::pin(request.load_session()).await?;
+        }
         let (app, route) = (&self.shared.hooks, &endpoint.hooks);
         for (methods, hook) in app.before.iter().chain(&route.before) {
             if !methods.contains(method) {
@@ -271,6 +277,18 @@ impl App {
         res: &mut Res,
         outcome: crate::Result,
     ) -> Response<Body> {
+        // A changed session kept in Redis is written back before the response leaves.
+        #[cfg(feature = "redis")]
+        let outcome = match outcome {
+            Ok(()) if request.context.sessions.store.is_some() => {
+                Box::pin(request.save_session()).await.map(|cookie| {
+                    if let Some(cookie) = cookie {
+                        res.append_header(header::SET_COOKIE, cookie);
+                    }
+                })
+            }
+            outcome => outcome,
+        };
         // Only a file makes finishing wait (to open it), and that wait is boxed, so
         // that this future, which every request's embeds, stays small.
         let result = match self.finish_now(request, res, outcome) {

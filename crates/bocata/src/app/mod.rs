@@ -551,6 +551,27 @@ impl App {
         self
     }
 
+    /// Keeps sessions in Redis: the cookie holds only a signed id, and a session can be
+    /// ended at once for every process (feature `redis`). See
+    /// [`RedisSessions`](crate::session::RedisSessions).
+    ///
+    /// # Panics
+    ///
+    /// Without a [`secret_key`](App::secret_key) (added before), which signs the ids.
+    #[cfg(feature = "redis")]
+    #[must_use]
+    #[track_caller]
+    pub fn session_store(mut self, store: crate::session::RedisSessions) -> Self {
+        let sessions = &mut self.context_mut().sessions;
+        assert!(
+            sessions.key.is_some(),
+            "bocata: App::session_store needs the key that signs session ids: call \
+             App::secret_key before it"
+        );
+        sessions.store = Some(store);
+        self
+    }
+
     /// How long a client may take to take each chunk of a response body, whatever the
     /// body (text, JSON, a template, a file, a stream, an error page); past it, the
     /// response is aborted and what it holds (a file, a stream) dropped: on HTTP/1 its

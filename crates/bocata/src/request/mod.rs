@@ -379,6 +379,9 @@ impl Request {
     /// another key or for another cookie name or path, or past its
     /// [`max_age`](crate::SessionConfig::max_age), gives an empty session, not an error.
     ///
+    /// With `App::session_store` (feature `redis`) the values live in Redis and the
+    /// cookie holds only the session's id; the session is read before the hooks run.
+    ///
     /// Without a secret key this is a 500 whose logged cause says so.
     #[cfg(feature = "sessions")]
     pub fn session(&self) -> Result<&Session> {
@@ -391,6 +394,36 @@ impl Request {
         Ok(self
             .session
             .get_or_init(|| sessions.load(key, self.cookie(sessions.config_name()))))
+    }
+
+    /// Reads the session from the app's [`RedisSessions`](crate::session::RedisSessions)
+    /// store, before the hooks run.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn load_session(&self) -> Result<()> {
+        let sessions = &self.context.sessions;
+        let (Some(store), Some(key)) = (&sessions.store, &sessions.key) else {
+            return Ok(());
+        };
+        let cookie = self.cookie(sessions.config_name());
+        let session = store.load(key, &sessions.config, cookie).await?;
+        // Loaded once, before anything could read it.
+        let _ = self.session.set(session);
+        Ok(())
+    }
+
+    /// Writes a changed session back to the app's Redis store, and returns the
+    /// `Set-Cookie` value for it if its cookie changes.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn save_session(&self) -> Result<Option<http::HeaderValue>> {
+        let sessions = &self.context.sessions;
+        match (self.session.get(), &sessions.store, &sessions.key) {
+            (Some(session), Some(store), Some(key)) => {
+                store
+                    .save(key, &sessions.config, session, self.scheme() == "https")
+                    .await
+            }
+            _ => Ok(None),
+        }
     }
 
     /// The `Set-Cookie` value for the session, if it was used and changed.

@@ -19,6 +19,11 @@ use serde_json::{Map, Value};
 
 use crate::{Error, Result};
 
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "redis")]
+pub use self::redis::{RedisSessions, RedisSessionsError};
+
 /// The largest `Set-Cookie` value bocata sends for a session: browsers drop cookies
 /// over 4 KB silently, so a larger session is an error instead.
 pub const MAX_SESSION_COOKIE: usize = 4096;
@@ -145,14 +150,19 @@ enum Refused {
 pub(crate) struct Sessions {
     pub(crate) key: Option<Key>,
     pub(crate) config: SessionConfig,
+    /// Where sessions are kept when not in the cookie.
+    #[cfg(feature = "redis")]
+    pub(crate) store: Option<RedisSessions>,
 }
 
 impl std::fmt::Debug for Sessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sessions")
-            .field("key", &self.key.as_ref().map(|_| "…"))
-            .field("config", &self.config)
-            .finish()
+        let mut f = f.debug_struct("Sessions");
+        f.field("key", &self.key.as_ref().map(|_| "…"))
+            .field("config", &self.config);
+        #[cfg(feature = "redis")]
+        f.field("store", &self.store);
+        f.finish()
     }
 }
 
@@ -182,10 +192,7 @@ impl Sessions {
                 Map::new()
             }
         };
-        Session {
-            values: Mutex::new(values),
-            changed: AtomicBool::new(false),
-        }
+        Session::with_values(values)
     }
 
     /// The values in a cookie value, if its signature and what it covers hold at `now`.
@@ -244,7 +251,12 @@ impl Sessions {
         now: i64,
         secure: bool,
     ) -> Result<Option<HeaderValue>> {
-        if !session.changed.load(Ordering::Acquire) {
+        if !session.is_changed() {
+            return Ok(None);
+        }
+        // A session kept in Redis sends its cookie when it is written there.
+        #[cfg(feature = "redis")]
+        if session.server.is_some() {
             return Ok(None);
         }
         let mut cookie = Cookie::build((self.config.name.clone(), String::new()))
@@ -355,9 +367,27 @@ pub(crate) fn fuzz_load(value: &str) {
 pub struct Session {
     values: Mutex<Map<String, Value>>,
     changed: AtomicBool,
+    /// Its id, owner and store, for a session kept in Redis.
+    #[cfg(feature = "redis")]
+    server: Option<self::redis::ServerSide>,
 }
 
 impl Session {
+    fn with_values(values: Map<String, Value>) -> Self {
+        Self {
+            values: Mutex::new(values),
+            changed: AtomicBool::new(false),
+            #[cfg(feature = "redis")]
+            server: None,
+        }
+    }
+
+    /// Whether a value changed, or [`renew`](Self::renew) asked for the session to be
+    /// written again.
+    fn is_changed(&self) -> bool {
+        self.changed.load(Ordering::Acquire)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Map<String, Value>> {
         self.values
             .lock()
@@ -425,6 +455,44 @@ impl Session {
     pub fn renew(&self) {
         self.changed.store(true, Ordering::Release);
     }
+
+    /// Says whose session this is (a user's id or name), so that
+    /// [`end_everywhere`](Self::end_everywhere) and
+    /// [`RedisSessions::end_sessions_of`] can find it among the owner's other sessions.
+    /// A session whose owner changes (a login) gets a new id, so an id known before
+    /// the login is never the logged-in session's. Only sessions kept in Redis have an
+    /// owner; for a session in a cookie this does nothing.
+    #[cfg(feature = "redis")]
+    pub fn set_owner(&self, owner: &str) {
+        if let Some(server) = &self.server {
+            server.set_owner(owner);
+            self.changed.store(true, Ordering::Release);
+        }
+    }
+
+    /// Ends every session of this session's owner, this one included, at once and
+    /// for every process ("log out everywhere"), and returns how many there were.
+    ///
+    /// # Errors
+    ///
+    /// A 500 for a session that is not kept in Redis or has no owner (a mistake in the
+    /// app); a 503 when Redis cannot be reached in time.
+    #[cfg(feature = "redis")]
+    pub async fn end_everywhere(&self) -> Result<usize> {
+        let Some(server) = &self.server else {
+            return Err(Error::internal(
+                "end_everywhere needs sessions kept in Redis: see App::session_store",
+            ));
+        };
+        let Some(owner) = server.owner() else {
+            return Err(Error::internal(
+                "end_everywhere needs the session's owner: see Session::set_owner",
+            ));
+        };
+        let ended = server.store().end_sessions_of(&owner).await?;
+        self.clear();
+        Ok(ended)
+    }
 }
 
 #[cfg(test)]
@@ -445,6 +513,7 @@ mod tests {
         Sessions {
             key: Some(key()),
             config,
+            ..Sessions::default()
         }
     }
 
