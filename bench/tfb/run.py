@@ -415,10 +415,12 @@ def ratio_cell(values):
 
 
 if ROUNDS:
+    runtime = os.environ.get("TFB_RUNTIME", "current-thread")
     print(f"\n{ROUNDS} rounds of {SECONDS} s per test, wrk -t1 -c{CONNECTIONS} (plaintext "
-          f"pipelined 16 deep), server on core 0 with one worker thread, wrk and Postgres on "
-          f"core 1. Ratios are the median of each round's ratio (lowest–highest); for CPU, the "
-          f"other's CPU time per request over the contender's (above 1: less CPU).\n")
+          f"pipelined 16 deep), server on core 0 with one worker (bocata and axum: tokio "
+          f"{runtime} runtime), wrk and Postgres on core 1. Ratios are the median of each "
+          f"round's ratio (lowest–highest); for CPU, the other's CPU time per request over "
+          f"the contender's (above 1: less CPU).\n")
     print("| test | contender | requests/s | × axum | × actix | CPU per request "
           "| × axum (CPU) | × actix (CPU) | p99 latency |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")

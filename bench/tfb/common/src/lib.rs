@@ -6,9 +6,13 @@
 //!   (tokio-postgres pipelines the queries that are in flight on a connection);
 //! - the rows as they go out ([`World`], [`Fortune`]) and the fortunes page's context;
 //! - the rule for the `queries` parameter ([`queries`]) and the random numbers;
-//! - the fortunes template, `templates/fortunes.html`, rendered by tera in every server.
+//! - the fortunes template, `templates/fortunes.html`, rendered by tera in every server;
+//! - for the two tokio servers, how they run ([`run`]): by default as actix-web runs its
+//!   workers, each worker a thread with a single-threaded runtime of its own.
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::io::Write;
 use std::num::IntErrorKind;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -75,6 +79,66 @@ pub fn queries(value: Option<&str>) -> usize {
 /// A random World id, or a random number for a World: 1 to 10,000.
 pub fn random_number() -> i32 {
     fastrand::i32(1..=10_000)
+}
+
+/// Binds `BENCH_ADDR` (default `127.0.0.1:0`), prints the address it got on stdout,
+/// and serves it with `serve` on `BENCH_WORKERS` workers (default 1), each given its
+/// own `TFB_DB_CONNECTIONS` connections (default 4) to `TFB_DATABASE_URL`.
+///
+/// `TFB_RUNTIME` says how the workers run:
+///
+/// - `current-thread` (the default): each worker is a thread with a single-threaded
+///   tokio runtime, its connections' tasks on it, all accepting on the one listener, as
+///   actix-web runs its workers;
+/// - `multi-thread`: one multi-threaded runtime with `BENCH_WORKERS` worker threads and
+///   all the connections, as the servers of `bench/run` run.
+pub fn run<F, Fut>(serve: F) -> std::io::Result<()>
+where
+    F: Fn(tokio::net::TcpListener, Db) -> Fut + Sync,
+    Fut: Future<Output = std::io::Result<()>>,
+{
+    let var = |name: &str| std::env::var(name).ok();
+    let workers = var("BENCH_WORKERS").and_then(|w| w.parse().ok()).unwrap_or(1usize).max(1);
+    let connections = var("TFB_DB_CONNECTIONS").and_then(|c| c.parse().ok()).unwrap_or(4usize);
+    let url = var("TFB_DATABASE_URL").unwrap_or_default();
+    let addr = var("BENCH_ADDR").unwrap_or_else(|| "127.0.0.1:0".into());
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    writeln!(std::io::stdout(), "{}", listener.local_addr()?)?;
+    std::io::stdout().flush()?;
+    let (url, serve) = (&url, &serve);
+    let serve_on = |listener: std::net::TcpListener, connections: usize| async move {
+        let db = Db::connect(url, connections).await.map_err(std::io::Error::other)?;
+        serve(tokio::net::TcpListener::from_std(listener)?, db).await
+    };
+    match var("TFB_RUNTIME").as_deref().unwrap_or("current-thread") {
+        "current-thread" => std::thread::scope(|scope| {
+            let threads = (0..workers)
+                .map(|_| {
+                    let listener = listener.try_clone()?;
+                    let serve_on = &serve_on;
+                    Ok(scope.spawn(move || {
+                        tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()?
+                            .block_on(serve_on(listener, connections))
+                    }))
+                })
+                .collect::<std::io::Result<Vec<_>>>()?;
+            for thread in threads {
+                thread.join().map_err(|_| std::io::Error::other("a worker panicked"))??;
+            }
+            Ok(())
+        }),
+        "multi-thread" => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()?
+            .block_on(serve_on(listener, connections * workers)),
+        other => Err(std::io::Error::other(format!(
+            "TFB_RUNTIME is current-thread or multi-thread, not {other}"
+        ))),
+    }
 }
 
 /// The connections of one server, shared by its handlers (a cheap clone).

@@ -1,8 +1,7 @@
-//! The TechEmpower test types in axum 0.8, with the same endpoints, database and
-//! template as the bocata server (see there). The fortunes page is rendered by tera
+//! The TechEmpower test types in axum 0.8, with the same endpoints, database, template
+//! and runtime as the bocata server (see there). The fortunes page is rendered by tera
 //! with the template folder loaded once at start.
 
-use std::io::Write;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
@@ -46,7 +45,7 @@ async fn json() -> impl IntoResponse {
     ([(SERVER, NAME)], Json(Message { message: HELLO }))
 }
 
-async fn db(State(state): State<AppState>) -> Result<impl IntoResponse, Failure> {
+async fn single_query(State(state): State<AppState>) -> Result<impl IntoResponse, Failure> {
     let world = state.db.world().await?;
     Ok(([(SERVER, NAME)], Json(world)))
 }
@@ -72,29 +71,21 @@ async fn plaintext() -> impl IntoResponse {
 }
 
 fn main() -> std::io::Result<()> {
-    let workers = std::env::var("BENCH_WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or(1);
-    let connections = std::env::var("TFB_DB_CONNECTIONS").ok().and_then(|c| c.parse().ok()).unwrap_or(4);
-    let url = std::env::var("TFB_DATABASE_URL").unwrap_or_default();
-    let tera = tera::Tera::new(&format!("{TEMPLATE_DIR}/**/*")).map_err(std::io::Error::other)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()?;
-    runtime.block_on(async move {
-        let database = Db::connect(&url, connections * workers).await.map_err(std::io::Error::other)?;
-        let addr = std::env::var("BENCH_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        writeln!(std::io::stdout(), "{}", listener.local_addr()?)?;
+    let tera = Arc::new(tera::Tera::new(&format!("{TEMPLATE_DIR}/**/*")).map_err(std::io::Error::other)?);
+    tfb_common::run(|listener, db| {
         let app = Router::new()
             .route("/json", get(json))
-            .route("/db", get(db))
+            .route("/db", get(single_query))
             .route("/queries", get(queries))
             .route("/fortunes", get(fortunes))
             .route("/updates", get(updates))
             .route("/plaintext", get(plaintext))
-            .with_state(AppState { db: database, tera: Arc::new(tera) });
+            .with_state(AppState { db, tera: Arc::clone(&tera) });
         // Small responses go out at once, as with the other contenders.
         use axum::serve::ListenerExt;
         let listener = listener.tap_io(|tcp| {
             tcp.set_nodelay(true).ok();
         });
-        axum::serve(listener, app).await
+        async move { axum::serve(listener, app).await }
     })
 }

@@ -1,7 +1,8 @@
 //! The TechEmpower test types in bocata, each a struct view as the guide writes them.
 //! It binds `BENCH_ADDR` (default `127.0.0.1:0`), prints the address it got on the
-//! first line of stdout, runs on `BENCH_WORKERS` worker threads (default 1) and opens
-//! `TFB_DB_CONNECTIONS` connections (default 4) per worker to `TFB_DATABASE_URL`:
+//! first line of stdout and runs `BENCH_WORKERS` workers (default 1), each with
+//! `TFB_DB_CONNECTIONS` connections (default 4) to `TFB_DATABASE_URL` (see
+//! `tfb_common::run`, which also says how `TFB_RUNTIME` picks the runtime):
 //!
 //! - `GET /json`: `{"message":"Hello, World!"}`, serialized per request;
 //! - `GET /db`: one random World;
@@ -12,8 +13,6 @@
 //! - `GET /plaintext`: `Hello, World!`.
 //!
 //! Every response names its server in `Server`; hyper adds `Date`.
-
-use std::io::Write;
 
 use bocata::http::HeaderValue;
 use bocata::http::header::SERVER;
@@ -103,18 +102,7 @@ impl Plaintext {
 }
 
 fn main() -> std::io::Result<()> {
-    let workers = std::env::var("BENCH_WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or(1);
-    let connections = std::env::var("TFB_DB_CONNECTIONS").ok().and_then(|c| c.parse().ok()).unwrap_or(4);
-    let url = std::env::var("TFB_DATABASE_URL").unwrap_or_default();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let db = Db::connect(&url, connections * workers).await.map_err(std::io::Error::other)?;
-        let addr = std::env::var("BENCH_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        writeln!(std::io::stdout(), "{}", listener.local_addr()?)?;
+    tfb_common::run(|listener, db| {
         let app = App::new()
             .templates(TEMPLATE_DIR)
             .route("/json", Json)
@@ -123,6 +111,6 @@ fn main() -> std::io::Result<()> {
             .route("/fortunes", Fortunes { db: db.clone() })
             .route("/updates", Updates { db })
             .route("/plaintext", Plaintext);
-        app.serve(listener).await
+        app.serve(listener)
     })
 }
