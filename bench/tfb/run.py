@@ -155,13 +155,13 @@ def stop_cluster():
 
 # --- the servers ----------------------------------------------------------------------
 
-def start(name, port):
+def start(name, port, wrapper=()):
     env = dict(os.environ, BENCH_WORKERS="1", BENCH_ADDR="127.0.0.1:0", RUST_LOG="off",
                TFB_DATABASE_URL=f"postgres://benchmarkdbuser@127.0.0.1:{port}/hello_world")
     binary = os.path.join(TARGET, f"tfb-{name}")
     log = os.path.join(work, f"{name}.log")
     with open(log, "w") as stderr:
-        process = subprocess.Popen(["taskset", "-c", "0", binary], env=env,
+        process = subprocess.Popen(["taskset", "-c", "0", *wrapper, binary], env=env,
                                    stdout=subprocess.PIPE, stderr=stderr, text=True)
     started.append(process)
     addr = process.stdout.readline().strip()
@@ -360,7 +360,43 @@ def wrk(url, depth, pid, seconds):
     return rps, float(p99.group(1)) * scale, cpu * 1e6 / max(requests, 1)
 
 
+def instructions_per_request(name, port, path, depth):
+    """Runs the contender under callgrind and counts the instructions it executes (all
+    its threads) for requests sent one after the other over one connection (a batch
+    of `depth` at a time), after a warm-up that is not counted."""
+    out = os.path.join(work, f"callgrind.{name}.%p")
+    process, addr = start(name, port, ["valgrind", "--tool=callgrind",
+                                       f"--callgrind-out-file={out}"])
+    try:
+        time.sleep(1)
+        one = ["taskset", "-c", "1", "wrk", "-t1", "-c1", f"http://{addr}{path}"]
+        if depth > 1:
+            one += ["-s", pipeline, "--", str(depth)]
+        subprocess.run(one[:5] + ["-d2s"] + one[5:], capture_output=True, check=True)
+        subprocess.run(["callgrind_control", "-z", str(process.pid)], capture_output=True,
+                       check=True)
+        counted = subprocess.run(one[:5] + [f"-d{SECONDS}s"] + one[5:], capture_output=True,
+                                 text=True, check=True).stdout
+        subprocess.run(["callgrind_control", "-d", str(process.pid)], capture_output=True,
+                       check=True)
+    finally:
+        process.terminate()
+        process.wait()
+    if "Non-2xx" in counted:
+        raise CheckFailed(f"{path}: error responses under callgrind\n{counted}")
+    requests = int(re.search(r"(\d+) requests in", counted).group(1))
+    dump = out.replace("%p", str(process.pid)) + ".1"
+    for _ in range(50):
+        if os.path.exists(dump):
+            break
+        time.sleep(0.1)
+    with open(dump) as f:
+        total = next(int(line.split()[1]) for line in f if line.startswith(("summary:", "totals:")))
+    return total / max(requests, 1)
+
+
 names = [t[0] for t in TESTS]
+counts = {}
 results = {(c, t): [] for c in CONTENDERS for t in names}
 ratios = {(c, t, o): [] for c in CONTENDERS for t in names for o in ("axum", "actix")}
 cpu_ratios = {(c, t, o): [] for c in CONTENDERS for t in names for o in ("axum", "actix")}
@@ -370,13 +406,22 @@ try:
     servers = {c: start(c, port) for c in CONTENDERS}
     for contender, (process, addr) in servers.items():
         check(contender, f"http://{addr}", port)
-    if ROUNDS:
+    if os.environ.get("INSTRUCTIONS") == "1":
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait()
+        for name, path, depth in TESTS:
+            for contender in CONTENDERS:
+                counts[(contender, name)] = instructions_per_request(contender, port, path,
+                                                                     depth)
+            print(f"{name}: instructions counted", file=sys.stderr, flush=True)
+    if ROUNDS and not counts:
         # One short pass first, not counted: connections opened, caches warm.
         for name, path, depth in TESTS:
             for contender in CONTENDERS:
                 process, addr = servers[contender]
                 wrk(f"http://{addr}{path}", depth, process.pid, 1)
-    for round_ in range(ROUNDS):
+    for round_ in range(0 if counts else ROUNDS):
         for name, path, depth in TESTS:
             measured = {}
             for contender in CONTENDERS:
@@ -414,7 +459,24 @@ def ratio_cell(values):
     return f"{statistics.median(values):.2f} ({min(values):.2}–{max(values):.2})"
 
 
-if ROUNDS:
+if counts:
+    print(f"\nInstructions each server executes per request (callgrind, all threads; one "
+          f"keep-alive connection, plaintext pipelined 16 deep, {SECONDS} s counted after a "
+          f"2 s warm-up), and the ratio to axum's and to actix-web's.\n")
+    print("| test | " + " | ".join(CONTENDERS) + " |")
+    print("|---|" + "---:|" * len(CONTENDERS))
+    for name in names:
+        cells = []
+        for c in CONTENDERS:
+            cell = f"{counts[(c, name)]:,.0f}"
+            if c == "bocata":
+                rel = [f"{counts[(c, name)] / counts[(o, name)]:.2f} × {o}"
+                       for o in ("axum", "actix") if (o, name) in counts]
+                cell += f" ({', '.join(rel)})" if rel else ""
+            cells.append(cell)
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+if ROUNDS and not counts:
     runtime = os.environ.get("TFB_RUNTIME", "current-thread")
     print(f"\n{ROUNDS} rounds of {SECONDS} s per test, wrk -t1 -c{CONNECTIONS} (plaintext "
           f"pipelined 16 deep), server on core 0 with one worker (bocata and axum: tokio "
@@ -430,8 +492,10 @@ if ROUNDS:
             rps = statistics.median(r for r, _, _ in runs)
             p99 = statistics.median(p for _, p, _ in runs)
             cpu = statistics.median(c for _, _, c in runs)
+            # wrk times a pipelined batch, not its requests: no latency for those rows.
+            latency = f"{p99:.2f} ms" if dict((t[0], t[2]) for t in TESTS)[name] == 1 else "–"
             print(f"| {name} | {contender} | {rps:,.0f} "
                   f"| {ratio_cell(ratios[(contender, name, 'axum')])} "
                   f"| {ratio_cell(ratios[(contender, name, 'actix')])} | {cpu:.2f} µs "
                   f"| {ratio_cell(cpu_ratios[(contender, name, 'axum')])} "
-                  f"| {ratio_cell(cpu_ratios[(contender, name, 'actix')])} | {p99:.2f} ms |")
+                  f"| {ratio_cell(cpu_ratios[(contender, name, 'actix')])} | {latency} |")
