@@ -98,8 +98,13 @@ where
     Fut: Future<Output = std::io::Result<()>>,
 {
     let var = |name: &str| std::env::var(name).ok();
-    let workers = var("BENCH_WORKERS").and_then(|w| w.parse().ok()).unwrap_or(1usize).max(1);
-    let connections = var("TFB_DB_CONNECTIONS").and_then(|c| c.parse().ok()).unwrap_or(4usize);
+    let workers = var("BENCH_WORKERS")
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(1usize)
+        .max(1);
+    let connections = var("TFB_DB_CONNECTIONS")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(4usize);
     let url = var("TFB_DATABASE_URL").unwrap_or_default();
     let addr = var("BENCH_ADDR").unwrap_or_else(|| "127.0.0.1:0".into());
     let listener = std::net::TcpListener::bind(addr)?;
@@ -108,7 +113,9 @@ where
     std::io::stdout().flush()?;
     let (url, serve) = (&url, &serve);
     let serve_on = |listener: std::net::TcpListener, connections: usize| async move {
-        let db = Db::connect(url, connections).await.map_err(std::io::Error::other)?;
+        let db = Db::connect(url, connections)
+            .await
+            .map_err(std::io::Error::other)?;
         serve(tokio::net::TcpListener::from_std(listener)?, db).await
     };
     match var("TFB_RUNTIME").as_deref().unwrap_or("current-thread") {
@@ -126,7 +133,9 @@ where
                 })
                 .collect::<std::io::Result<Vec<_>>>()?;
             for thread in threads {
-                thread.join().map_err(|_| std::io::Error::other("a worker panicked"))??;
+                thread
+                    .join()
+                    .map_err(|_| std::io::Error::other("a worker panicked"))??;
             }
             Ok(())
         }),

@@ -24,7 +24,9 @@ fn failure(e: impl std::fmt::Debug + std::fmt::Display + 'static) -> actix_web::
 }
 
 async fn json() -> HttpResponse {
-    HttpResponse::Ok().insert_header((SERVER, NAME)).json(Message { message: HELLO })
+    HttpResponse::Ok()
+        .insert_header((SERVER, NAME))
+        .json(Message { message: HELLO })
 }
 
 async fn db(db: web::Data<Db>) -> actix_web::Result<HttpResponse> {
@@ -32,12 +34,23 @@ async fn db(db: web::Data<Db>) -> actix_web::Result<HttpResponse> {
     Ok(HttpResponse::Ok().insert_header((SERVER, NAME)).json(world))
 }
 
-async fn queries(db: web::Data<Db>, q: web::Query<QueriesParam>) -> actix_web::Result<HttpResponse> {
-    let worlds = db.worlds(tfb_common::queries(q.queries.as_deref())).await.map_err(failure)?;
-    Ok(HttpResponse::Ok().insert_header((SERVER, NAME)).json(worlds))
+async fn queries(
+    db: web::Data<Db>,
+    q: web::Query<QueriesParam>,
+) -> actix_web::Result<HttpResponse> {
+    let worlds = db
+        .worlds(tfb_common::queries(q.queries.as_deref()))
+        .await
+        .map_err(failure)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((SERVER, NAME))
+        .json(worlds))
 }
 
-async fn fortunes(db: web::Data<Db>, tera: web::Data<tera::Tera>) -> actix_web::Result<HttpResponse> {
+async fn fortunes(
+    db: web::Data<Db>,
+    tera: web::Data<tera::Tera>,
+) -> actix_web::Result<HttpResponse> {
     let page = db.fortunes().await.map_err(failure)?;
     let context = tera::Context::from_serialize(&page).map_err(failure)?;
     let html = tera.render(TEMPLATE, &context).map_err(failure)?;
@@ -47,20 +60,39 @@ async fn fortunes(db: web::Data<Db>, tera: web::Data<tera::Tera>) -> actix_web::
         .body(html))
 }
 
-async fn updates(db: web::Data<Db>, q: web::Query<QueriesParam>) -> actix_web::Result<HttpResponse> {
-    let worlds = db.update(tfb_common::queries(q.queries.as_deref())).await.map_err(failure)?;
-    Ok(HttpResponse::Ok().insert_header((SERVER, NAME)).json(worlds))
+async fn updates(
+    db: web::Data<Db>,
+    q: web::Query<QueriesParam>,
+) -> actix_web::Result<HttpResponse> {
+    let worlds = db
+        .update(tfb_common::queries(q.queries.as_deref()))
+        .await
+        .map_err(failure)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((SERVER, NAME))
+        .json(worlds))
 }
 
 async fn plaintext() -> HttpResponse {
-    HttpResponse::Ok().insert_header((SERVER, NAME)).content_type("text/plain; charset=utf-8").body(HELLO)
+    HttpResponse::Ok()
+        .insert_header((SERVER, NAME))
+        .content_type("text/plain; charset=utf-8")
+        .body(HELLO)
 }
 
 fn main() -> std::io::Result<()> {
-    let workers = std::env::var("BENCH_WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or(1);
-    let connections = std::env::var("TFB_DB_CONNECTIONS").ok().and_then(|c| c.parse().ok()).unwrap_or(4);
+    let workers = std::env::var("BENCH_WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(1);
+    let connections = std::env::var("TFB_DB_CONNECTIONS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(4);
     let url = std::env::var("TFB_DATABASE_URL").unwrap_or_default();
-    let tera = web::Data::new(tera::Tera::new(&format!("{TEMPLATE_DIR}/**/*")).map_err(std::io::Error::other)?);
+    let tera = web::Data::new(
+        tera::Tera::new(&format!("{TEMPLATE_DIR}/**/*")).map_err(std::io::Error::other)?,
+    );
     actix_web::rt::System::new().block_on(async move {
         let addr = std::env::var("BENCH_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());
         let listener = std::net::TcpListener::bind(addr)?;

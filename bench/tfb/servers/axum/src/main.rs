@@ -50,19 +50,33 @@ async fn single_query(State(state): State<AppState>) -> Result<impl IntoResponse
     Ok(([(SERVER, NAME)], Json(world)))
 }
 
-async fn queries(State(state): State<AppState>, Query(q): Query<QueriesParam>) -> Result<impl IntoResponse, Failure> {
-    let worlds = state.db.worlds(tfb_common::queries(q.queries.as_deref())).await?;
+async fn queries(
+    State(state): State<AppState>,
+    Query(q): Query<QueriesParam>,
+) -> Result<impl IntoResponse, Failure> {
+    let worlds = state
+        .db
+        .worlds(tfb_common::queries(q.queries.as_deref()))
+        .await?;
     Ok(([(SERVER, NAME)], Json(worlds)))
 }
 
 async fn fortunes(State(state): State<AppState>) -> Result<impl IntoResponse, Failure> {
     let page = state.db.fortunes().await?;
-    let html = state.tera.render(TEMPLATE, &tera::Context::from_serialize(&page)?)?;
+    let html = state
+        .tera
+        .render(TEMPLATE, &tera::Context::from_serialize(&page)?)?;
     Ok(([(SERVER, NAME), (CONTENT_TYPE, HTML)], html))
 }
 
-async fn updates(State(state): State<AppState>, Query(q): Query<QueriesParam>) -> Result<impl IntoResponse, Failure> {
-    let worlds = state.db.update(tfb_common::queries(q.queries.as_deref())).await?;
+async fn updates(
+    State(state): State<AppState>,
+    Query(q): Query<QueriesParam>,
+) -> Result<impl IntoResponse, Failure> {
+    let worlds = state
+        .db
+        .update(tfb_common::queries(q.queries.as_deref()))
+        .await?;
     Ok(([(SERVER, NAME)], Json(worlds)))
 }
 
@@ -71,7 +85,8 @@ async fn plaintext() -> impl IntoResponse {
 }
 
 fn main() -> std::io::Result<()> {
-    let tera = Arc::new(tera::Tera::new(&format!("{TEMPLATE_DIR}/**/*")).map_err(std::io::Error::other)?);
+    let tera =
+        Arc::new(tera::Tera::new(&format!("{TEMPLATE_DIR}/**/*")).map_err(std::io::Error::other)?);
     tfb_common::run(|listener, db| {
         let app = Router::new()
             .route("/json", get(json))
@@ -80,7 +95,10 @@ fn main() -> std::io::Result<()> {
             .route("/fortunes", get(fortunes))
             .route("/updates", get(updates))
             .route("/plaintext", get(plaintext))
-            .with_state(AppState { db, tera: Arc::clone(&tera) });
+            .with_state(AppState {
+                db,
+                tera: Arc::clone(&tera),
+            });
         // Small responses go out at once, as with the other contenders.
         use axum::serve::ListenerExt;
         let listener = listener.tap_io(|tcp| {
