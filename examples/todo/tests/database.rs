@@ -19,6 +19,19 @@ fn app_client(config: &Config) -> (TestClient, Db) {
     (TestClient::new(app(db.clone(), KEY)), db)
 }
 
+/// Why a server of the app over `config`'s database does not start.
+async fn refused_start(config: &Config) -> String {
+    let db = Db::new(config).expect("a URL the app accepts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let serve = bocata::Server::new(app(db, KEY)).serve(listener);
+    within("the refused start", serve)
+        .await
+        .expect_err("the start fails")
+        .to_string()
+}
+
 async fn log_in(client: &TestClient, name: &str) {
     let res = client
         .post("/login")
@@ -318,20 +331,8 @@ async fn a_database_that_cannot_be_opened_stops_the_start() {
         "sqlite://{}",
         folder.path("no/such/folder/todo.db").display()
     );
-    let db = Db::new(&Config::new(url)).expect("a URL");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let err = within(
-        "the refused start",
-        bocata::Server::new(app(db, KEY)).serve(listener),
-    )
-    .await
-    .expect_err("the start fails");
-    assert!(
-        err.to_string().contains("could not open sqlite://"),
-        "{err}"
-    );
+    let err = refused_start(&Config::new(url)).await;
+    assert!(err.contains("could not open sqlite://"), "{err}");
 }
 
 /// The binary, as `cargo run -p todo` starts it: with no `DATABASE_URL`, it creates
@@ -452,17 +453,7 @@ async fn postgres_errors_become_answers() {
         acquire_timeout: Duration::from_secs(2),
         ..Config::new(postgres.url().replace("postgres@", "postgres:secret@"))
     };
-    let db = Db::new(&config).expect("a URL");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let err = within(
-        "the refused start",
-        bocata::Server::new(app(db, KEY)).serve(listener),
-    )
-    .await
-    .expect_err("the start fails");
-    let message = err.to_string();
+    let message = refused_start(&config).await;
     assert!(
         message.contains("could not open postgres://…@127.0.0.1:"),
         "{message}"
