@@ -391,6 +391,14 @@ impl Request {
                 "sessions need a secret key: add one with App::secret_key",
             ));
         };
+        // A session kept in Redis was read before the hooks; there is no other way to
+        // read one.
+        #[cfg(feature = "redis")]
+        if sessions.store.is_some() {
+            return self.session.get().ok_or_else(|| {
+                Error::internal("the session kept in Redis was not read for this request")
+            });
+        }
         Ok(self
             .session
             .get_or_init(|| sessions.load(key, self.cookie(sessions.config_name()))))
