@@ -49,7 +49,7 @@
 //!   [`is_unreachable`](HubError::is_unreachable), within the connect timeout plus the
 //!   command timeout, never waiting longer; subscriptions stay open, are told
 //!   ([`Received::Interrupted`]), and receive again once the hub has reconnected (with
-//!   a backoff capped at [`max_reconnect_delay`](HubBuilder::max_reconnect_delay)) and
+//!   a backoff capped at `HubBuilder::max_reconnect_delay`) and
 //!   resubscribed ([`Received::Resumed`]). Redis pub/sub keeps nothing: what is
 //!   published while a process is disconnected never reaches that process's
 //!   subscribers.
@@ -84,7 +84,7 @@ use topics::Topics;
 /// (clones share one hub); give it to views as app state
 /// ([`App::state`](crate::App::state)) or as a field.
 ///
-/// [`Hub::in_process`] reaches the subscribers of this process; [`Hub::redis`]
+/// [`Hub::in_process`] reaches the subscribers of this process; `Hub::redis`
 /// (feature `redis`) those of every process connected to the same Redis.
 ///
 /// ```
@@ -167,11 +167,12 @@ impl Hub {
             items: Box::pin(items),
             release: Release {
                 hub: self.inner.clone(),
-                topic: topic.clone(),
+                topic,
             },
         };
         #[cfg(feature = "redis")]
         if let Some(redis) = &self.inner.redis {
+            let topic = subscription.release.topic.clone();
             redis.confirm(topic, &self.inner.topics).await;
         }
         subscription
@@ -224,7 +225,7 @@ impl fmt::Debug for Hub {
 }
 
 /// Settings of a [`Hub`], each with its default; [`in_process`](Self::in_process) or
-/// [`redis`](Self::redis) makes the hub.
+/// `redis` (feature `redis`) makes the hub.
 ///
 /// ```
 /// use std::time::Duration;
