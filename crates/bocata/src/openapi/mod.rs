@@ -1,7 +1,7 @@
 //! OpenAPI 3.1 documents written from the views, and a docs page to try them (feature
 //! `openapi`).
 //!
-//! [`App::openapi`] serves the document (`/openapi.json`) and an interactive page
+//! [`App::openapi`](crate::App::openapi) serves the document (`/openapi.json`) and an interactive page
 //! (`/docs`) whose script and styles the app serves itself. The document lists every
 //! route and method. What a view method declares comes from the method itself:
 //!
@@ -77,7 +77,7 @@ pub use schemars;
 const DOCS_PAGE: &str = include_str!("docs.html");
 
 /// What the app says about its API, and where it serves the document and the docs
-/// page. See [`App::openapi`].
+/// page. See [`App::openapi`](crate::App::openapi).
 ///
 /// ```
 /// use bocata::openapi::OpenApi;
