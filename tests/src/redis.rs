@@ -85,7 +85,7 @@ async fn ping(addr: &str) -> bool {
         return false;
     }
     let mut reply = [0; 7];
-    matches!(stream.read_exact(&mut reply).await, Ok(_) if &reply == b"+PONG\r\n")
+    stream.read_exact(&mut reply).await.is_ok() && &reply == b"+PONG\r\n"
 }
 
 impl Drop for Redis {
