@@ -12,6 +12,7 @@ mod files_wire;
 mod fuzz_corpus;
 mod hooks;
 mod hostile;
+mod hub;
 mod lifecycle;
 mod logging;
 mod macro_errors;

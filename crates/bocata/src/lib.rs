@@ -56,6 +56,7 @@
 //! | [`session`] | [`Session`]: values in a signed cookie |
 //! | [`static_files`] | [`StaticFiles`]: a folder served safely |
 //! | [`websocket`] | WebSockets on the view shape: `on_websocket` |
+//! | [`hub`] | [`Hub`](hub::Hub): topics that views publish on and subscribe to, across processes with Redis |
 //! | [`testing`] | [`TestClient`](testing::TestClient): in-process tests |
 //! | [`openapi`] | the OpenAPI 3.1 document and the docs page |
 //!
@@ -75,6 +76,7 @@
 //! | `websocket` | `View::on_websocket`, `App::websocket`, the `websocket` module |
 //! | `tls` (off by default) | HTTPS with rustls: `Server::tls`, `Request::tls`, the `tls` module |
 //! | `openapi` (off by default) | `App::openapi`, `Router::tag`, `View::operations`, the `openapi` module |
+//! | `redis` (off by default) | `Hub::redis`: the broadcast hub across processes, through Redis pub/sub |
 //! | `openapi-check` (off by default) | `TestClient::assert_documented`; for `[dev-dependencies]` |
 //!
 //! On docs.rs each item that a feature adds is marked with that feature.
@@ -102,6 +104,7 @@ pub mod extract;
 pub mod fuzzing;
 mod headers;
 pub mod hooks;
+pub mod hub;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod request;

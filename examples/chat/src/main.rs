@@ -1,13 +1,20 @@
 //! Run with `cargo run -p chat`, then open <http://127.0.0.1:8000> in two browser tabs.
 //!
 //! One view serves the page (`on_get`) and its live channel (`on_websocket`) on the same
-//! path; every message a browser sends is broadcast to every open socket.
+//! path; every message a browser sends is published on the room's topic of a
+//! [`Hub`], which every open socket (and every `GET /events` stream) hears.
+//!
+//! With `REDIS_URL` set (`REDIS_URL=redis://127.0.0.1:6379/ cargo run -p chat`), the hub
+//! goes through Redis: every process started with the same URL is one room, whichever
+//! process a browser is connected to (`deploy/chat-scale-out` shows two behind nginx).
 
+use bocata::hub::{Hub, Received};
 use bocata::websocket::WebSocket;
-use bocata::{App, Request, Res, Result};
+use bocata::{App, Error, Event, Request, Res, Result, Server};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
-use tokio::sync::broadcast::error::RecvError;
+
+/// The hub topic the room's messages go on.
+const ROOM: &str = "room";
 
 // ANCHOR: chat
 /// A chat message, as the page sends and shows it.
@@ -17,9 +24,32 @@ struct Said {
     text: String,
 }
 
-/// The chat: the page, and a socket per browser, all joined by a broadcast channel.
+impl Said {
+    /// A notice from the room itself.
+    fn notice(text: impl Into<String>) -> Self {
+        Self {
+            name: "room".to_owned(),
+            text: text.into(),
+        }
+    }
+
+    /// What a browser is shown for each item the room's subscription receives.
+    fn from_received(received: Received) -> Option<Self> {
+        match received {
+            Received::Message(message) => message.json().ok(),
+            // This browser fell behind and the room moved on: it hears how much it
+            // missed, then carries on from the oldest message kept.
+            Received::Lagged(missed) => Some(Self::notice(format!("you missed {missed} messages"))),
+            Received::Interrupted => Some(Self::notice("reconnecting to the room…")),
+            Received::Resumed => Some(Self::notice("back; what was said meanwhile is lost")),
+            _ => None,
+        }
+    }
+}
+
+/// The chat: the page, and a socket per browser, all joined by the hub.
 struct Chat {
-    room: broadcast::Sender<Said>,
+    hub: Hub,
 }
 
 #[bocata::view]
@@ -31,19 +61,12 @@ impl Chat {
 
     async fn on_websocket(&self, _req: &Request, ws: WebSocket) -> Result {
         let (mut sender, mut receiver) = ws.split();
-        let mut heard = self.room.subscribe();
-        // Everything said in the room goes out to this browser…
+        let mut heard = self.hub.subscribe(ROOM).await;
+        // Everything said in the room, in any process, goes out to this browser…
         let forward = tokio::spawn(async move {
-            loop {
-                let said = match heard.recv().await {
-                    Ok(said) => said,
-                    // This browser fell behind and the room moved on: it hears how
-                    // much it missed, then carries on from the oldest message kept.
-                    Err(RecvError::Lagged(missed)) => Said {
-                        name: "room".to_owned(),
-                        text: format!("you missed {missed} messages"),
-                    },
-                    Err(RecvError::Closed) => break,
+            while let Some(received) = heard.recv().await {
+                let Some(said) = Said::from_received(received) else {
+                    continue;
                 };
                 if sender.send_json(&said).await.is_err() {
                     break;
@@ -54,7 +77,9 @@ impl Chat {
         while let Some(message) = receiver.recv_json::<Said>().await {
             match message {
                 Ok(said) => {
-                    self.room.send(said).ok();
+                    if let Err(e) = self.hub.publish_json(ROOM, &said).await {
+                        tracing::warn!("a message was not sent: {e}");
+                    }
                 }
                 Err(e) if e.is_json() => continue,
                 Err(_) => break,
@@ -66,16 +91,56 @@ impl Chat {
 }
 // ANCHOR_END: chat
 
-// ANCHOR: app
-fn app() -> App {
-    chat(64)
+/// `GET /events`: the room as server-sent events, one JSON message each; and
+/// `POST /events`: says a JSON message in the room (503 while the room is unreachable).
+struct Events {
+    hub: Hub,
 }
 
-/// The chat, with a room that keeps the last `backlog` messages for browsers that
-/// fall behind.
-fn chat(backlog: usize) -> App {
-    let (room, _) = broadcast::channel(backlog);
-    App::new().route("/", Chat { room })
+#[bocata::view]
+impl Events {
+    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        let mut heard = self.hub.subscribe(ROOM).await;
+        res.sse(bocata::stream! {
+            while let Some(received) = heard.recv().await {
+                if let Some(said) = Said::from_received(received) {
+                    yield Event::new().json_data(&said);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    async fn on_post(&self, req: &Request, res: &mut Res) -> Result {
+        let said: Said = req.json().await?;
+        if let Err(e) = self.hub.publish_json(ROOM, &said).await {
+            tracing::warn!("a message was not sent: {e}");
+            return Err(Error::new(
+                503,
+                "the room is unreachable; try again shortly",
+            ));
+        }
+        res.status(204);
+        Ok(())
+    }
+}
+
+// ANCHOR: app
+fn app() -> std::result::Result<App, bocata::hub::HubError> {
+    // In one process by default; through Redis when a URL is given, so that every
+    // process of the deployment is one room.
+    let hub = match std::env::var("REDIS_URL") {
+        Ok(url) => Hub::redis(&url)?,
+        Err(_) => Hub::in_process(),
+    };
+    Ok(chat(hub))
+}
+
+/// The chat on `hub`.
+fn chat(hub: Hub) -> App {
+    App::new()
+        .route("/", Chat { hub: hub.clone() })
+        .route("/events", Events { hub })
 }
 // ANCHOR_END: app
 
@@ -84,7 +149,17 @@ async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().with_env_filter("info").init();
     // `ADDR=127.0.0.1:0` picks a free port (the log says which).
     let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
-    app().run(addr).await
+    let app = app().map_err(std::io::Error::other)?;
+    // Which process answered, so a deployment check can tell the processes apart.
+    let pid = std::process::id().to_string();
+    let app = app.after(move |_req: &Request, res: &mut Res| {
+        res.header("x-process", pid.as_str());
+        std::future::ready(Ok(()))
+    });
+    Server::new(app)
+        .reuse_port(std::env::var_os("REUSE_PORT").is_some())
+        .run(addr)
+        .await
 }
 
 #[cfg(test)]
@@ -118,7 +193,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_browser_that_falls_behind_hears_what_it_missed_and_what_follows() {
-        let client = TestClient::new(chat(2));
+        let client = TestClient::new(chat(Hub::builder().buffer(2).in_process()));
         let mut luis = client.get("/").websocket().await.expect("accepted");
         say(&mut luis, "luis", "hello").await;
         assert_eq!(hear(&mut luis).await.text, "hello");
