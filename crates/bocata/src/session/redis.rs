@@ -63,13 +63,10 @@ const ID_BYTES: usize = 32;
 /// ```
 #[derive(Clone)]
 pub struct RedisSessions {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
     client: redis::Client,
-    connection: OnceCell<ConnectionManager>,
-    prefix: String,
+    /// The connection, made on first use and shared by every clone.
+    connection: Arc<OnceCell<ConnectionManager>>,
+    prefix: Arc<str>,
     ttl: Duration,
     timeout: Duration,
 }
@@ -77,10 +74,10 @@ struct Inner {
 impl std::fmt::Debug for RedisSessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisSessions")
-            .field("server", &self.inner.client.get_connection_info().addr())
-            .field("prefix", &self.inner.prefix)
-            .field("ttl", &self.inner.ttl)
-            .field("timeout", &self.inner.timeout)
+            .field("server", &self.client.get_connection_info().addr())
+            .field("prefix", &self.prefix)
+            .field("ttl", &self.ttl)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -120,20 +117,18 @@ impl RedisSessions {
     pub fn new(url: &str) -> Result<Self, RedisSessionsError> {
         let client = redis::Client::open(url).map_err(RedisSessionsError)?;
         Ok(Self {
-            inner: Arc::new(Inner {
-                client,
-                connection: OnceCell::new(),
-                prefix: "bocata:".to_owned(),
-                ttl: DEFAULT_TTL,
-                timeout: DEFAULT_TIMEOUT,
-            }),
+            client,
+            connection: Arc::default(),
+            prefix: Arc::from("bocata:"),
+            ttl: DEFAULT_TTL,
+            timeout: DEFAULT_TIMEOUT,
         })
     }
 
     /// What every key starts with, so that apps can share a Redis. Default: `bocata:`.
     #[must_use]
     pub fn prefix(mut self, prefix: &str) -> Self {
-        self.inner_mut().prefix = prefix.to_owned();
+        self.prefix = Arc::from(prefix);
         self
     }
 
@@ -142,7 +137,7 @@ impl RedisSessions {
     /// is [`SessionConfig::max_age`] (by default, until the browser closes).
     #[must_use]
     pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.inner_mut().ttl = ttl;
+        self.ttl = ttl;
         self
     }
 
@@ -150,24 +145,8 @@ impl RedisSessions {
     /// is answered 503. Default: 2 seconds.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.inner_mut().timeout = timeout;
+        self.timeout = timeout;
         self
-    }
-
-    fn inner_mut(&mut self) -> &mut Inner {
-        // Settings are made while the app is built, before any clone is shared; a
-        // clone made earlier keeps its own copy.
-        if Arc::get_mut(&mut self.inner).is_none() {
-            let inner = &self.inner;
-            self.inner = Arc::new(Inner {
-                client: inner.client.clone(),
-                connection: OnceCell::new(),
-                prefix: inner.prefix.clone(),
-                ttl: inner.ttl,
-                timeout: inner.timeout,
-            });
-        }
-        Arc::get_mut(&mut self.inner).expect("just made unique")
     }
 
     /// Ends every session of `owner` (see [`Session::set_owner`]) at once, for every
@@ -193,26 +172,25 @@ impl RedisSessions {
     }
 
     fn session_key(&self, id: &str) -> String {
-        format!("{}session:{id}", self.inner.prefix)
+        format!("{}session:{id}", self.prefix)
     }
 
     fn owner_key(&self, owner: &str) -> String {
-        format!("{}owner:{owner}", self.inner.prefix)
+        format!("{}owner:{owner}", self.prefix)
     }
 
     /// The shared connection, made on first use; it reconnects by itself after Redis
     /// went away.
     async fn connection(&self) -> Result<ConnectionManager> {
-        let inner = &self.inner;
-        let connect = inner.connection.get_or_try_init(|| async {
+        let connect = self.connection.get_or_try_init(|| async {
             let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(inner.timeout))
-                .set_response_timeout(Some(inner.timeout))
+                .set_connection_timeout(Some(self.timeout))
+                .set_response_timeout(Some(self.timeout))
                 .set_number_of_retries(1)
-                .set_max_delay(inner.timeout);
-            ConnectionManager::new_with_config(inner.client.clone(), config).await
+                .set_max_delay(self.timeout);
+            ConnectionManager::new_with_config(self.client.clone(), config).await
         });
-        match tokio::time::timeout(inner.timeout, connect).await {
+        match tokio::time::timeout(self.timeout, connect).await {
             Ok(Ok(connection)) => Ok(connection.clone()),
             Ok(Err(err)) => Err(unavailable(err)),
             Err(_) => Err(unavailable("connecting took longer than the timeout")),
@@ -221,7 +199,7 @@ impl RedisSessions {
 
     /// `command`, cut at the store's timeout.
     async fn deadline<T>(&self, command: impl Future<Output = redis::RedisResult<T>>) -> Result<T> {
-        match tokio::time::timeout(self.inner.timeout, command).await {
+        match tokio::time::timeout(self.timeout, command).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(err)) => Err(unavailable(err)),
             Err(_) => Err(unavailable("Redis did not answer within the timeout")),
@@ -329,7 +307,7 @@ impl RedisSessions {
                 values,
             })
             .map_err(Error::internal)?;
-            let ttl = self.inner.ttl.as_secs().max(1);
+            let ttl = self.ttl.as_secs().max(1);
             pipe.set_ex(self.session_key(&id), json, ttl).ignore();
             if let Some(owner) = &owner {
                 pipe.sadd(self.owner_key(owner), &id).ignore();
