@@ -76,7 +76,7 @@
 //! | `websocket` | `View::on_websocket`, `App::websocket`, the `websocket` module |
 //! | `tls` (off by default) | HTTPS with rustls: `Server::tls`, `Request::tls`, the `tls` module |
 //! | `openapi` (off by default) | `App::openapi`, `Router::tag`, `View::operations`, the `openapi` module |
-//! | `redis` (off by default) | `Hub::redis`: the broadcast hub across processes, through Redis pub/sub |
+//! | `redis` (off by default) | `Hub::redis`: the broadcast hub across processes, through Redis pub/sub; `App::session_store`: sessions kept in Redis |
 //! | `openapi-check` (off by default) | `TestClient::assert_documented`; for `[dev-dependencies]` |
 //!
 //! On docs.rs each item that a feature adds is marked with that feature.
