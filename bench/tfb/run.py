@@ -422,9 +422,12 @@ try:
                 process, addr = servers[contender]
                 wrk(f"http://{addr}{path}", depth, process.pid, 1)
     for round_ in range(0 if counts else ROUNDS):
+        # Each round starts with the next contender, so that none is always measured
+        # first (or last) on a machine whose load drifts.
+        order = CONTENDERS[round_ % len(CONTENDERS):] + CONTENDERS[:round_ % len(CONTENDERS)]
         for name, path, depth in TESTS:
             measured = {}
-            for contender in CONTENDERS:
+            for contender in order:
                 process, addr = servers[contender]
                 measured[contender] = wrk(f"http://{addr}{path}", depth, process.pid, SECONDS)
                 results[(contender, name)].append(measured[contender])
