@@ -83,7 +83,10 @@ pub(super) fn spawn(
     );
     let drain = Arc::new(DrainSignal::default());
     let (peer, draining) = (info.peer, info.draining.clone());
-    let exchange = Exchange::new(server.app.shared.context.stream_timeouts);
+    let exchange = Exchange::new(
+        server.app.shared.context.stream_timeouts,
+        tokio::time::Instant::now(),
+    );
     let connection = Connection {
         app: server.app.clone(),
         protocols: Arc::clone(&server.protocols),

@@ -17,9 +17,11 @@ use crate::context::StreamTimeouts;
 use crate::response::Expired;
 
 /// The limits of the response being sent on one HTTP/1 connection or one HTTP/2 stream,
-/// and (for a stream) since when it has been waiting on the client.
+/// and (for a stream) whether it is waiting on the client.
 ///
 /// Times are nanoseconds after `base`, so that each fits an atomic; zero means none.
+/// Marking a wait reads no clock: whoever times the wait reads it when it first sees
+/// it, which on a stream is the same poll.
 #[derive(Debug)]
 pub(super) struct Exchange {
     base: Instant,
@@ -29,16 +31,17 @@ pub(super) struct Exchange {
     complete: AtomicU64,
     /// When the response began, for its complete timeout.
     began: AtomicU64,
-    /// Since when the stream's body has been waiting for the client to take a chunk,
-    /// plus one.
+    /// Odd while the stream's body waits for the client to take a chunk, even while it
+    /// does not; it only grows, so each wait has a number of its own.
     waiting: AtomicU64,
 }
 
 impl Exchange {
-    /// An exchange under `limits` until a response sets its own.
-    pub(super) fn new(limits: StreamTimeouts) -> Arc<Self> {
+    /// An exchange under `limits` until a response sets its own, its times counted
+    /// from `base` (a time before any of them).
+    pub(super) fn new(limits: StreamTimeouts, base: Instant) -> Arc<Self> {
         let exchange = Arc::new(Self {
-            base: Instant::now(),
+            base,
             chunk: AtomicU64::new(0),
             complete: AtomicU64::new(0),
             began: AtomicU64::new(0),
@@ -62,21 +65,23 @@ impl Exchange {
     /// The body has handed a chunk over (or is ready to): from now on the client is
     /// expected to take it.
     pub(super) fn wait_for_client(&self) {
-        self.waiting
-            .store(self.offset(Instant::now()) + 1, Ordering::Relaxed);
+        let waiting = self.waiting.load(Ordering::Relaxed);
+        if waiting.is_multiple_of(2) {
+            self.waiting.store(waiting + 1, Ordering::Relaxed);
+        }
     }
 
     /// The connection came back for more: the client took what it was given.
     pub(super) fn client_took(&self) {
-        self.waiting.store(0, Ordering::Relaxed);
+        let waiting = self.waiting.load(Ordering::Relaxed);
+        if !waiting.is_multiple_of(2) {
+            self.waiting.store(waiting + 1, Ordering::Relaxed);
+        }
     }
 
-    /// Since when the body has been waiting on the client, if it is.
-    pub(super) fn waiting_since(&self) -> Option<Instant> {
-        match self.waiting.load(Ordering::Relaxed) {
-            0 => None,
-            since => Some(self.base + Duration::from_nanos(since - 1)),
-        }
+    /// The number of the body's wait on the client, if it is waiting.
+    pub(super) fn wait(&self) -> Option<u64> {
+        Some(self.waiting.load(Ordering::Relaxed)).filter(|waiting| !waiting.is_multiple_of(2))
     }
 
     /// When a wait on the client that began at `since` runs out, and which limit that
@@ -119,13 +124,17 @@ mod tests {
 
     const SECOND: Duration = Duration::from_secs(1);
 
+    fn exchange(limits: StreamTimeouts) -> Arc<Exchange> {
+        Exchange::new(limits, Instant::now())
+    }
+
     fn limits(chunk: Option<Duration>, complete: Option<Duration>) -> StreamTimeouts {
         StreamTimeouts { chunk, complete }
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_nearer_limit_wins() {
-        let exchange = Exchange::new(limits(Some(5 * SECOND), Some(60 * SECOND)));
+        let exchange = exchange(limits(Some(5 * SECOND), Some(60 * SECOND)));
         let now = Instant::now();
         assert_eq!(
             exchange.deadline(now),
@@ -140,7 +149,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn no_limits_no_deadline_and_zero_is_none() {
-        let exchange = Exchange::new(limits(None, None));
+        let exchange = exchange(limits(None, None));
         assert_eq!(exchange.deadline(Instant::now()), None);
         exchange.begin_response(limits(Some(Duration::ZERO), Some(Duration::ZERO)));
         assert_eq!(exchange.deadline(Instant::now()), None);
@@ -148,7 +157,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_new_response_brings_its_own_limits_and_clock() {
-        let exchange = Exchange::new(limits(None, Some(10 * SECOND)));
+        let exchange = exchange(limits(None, Some(10 * SECOND)));
         tokio::time::advance(100 * SECOND).await;
         exchange.begin_response(limits(None, Some(10 * SECOND)));
         let now = Instant::now();
@@ -158,15 +167,19 @@ mod tests {
         );
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn waiting_is_marked_and_cleared() {
-        let exchange = Exchange::new(limits(Some(SECOND), None));
-        assert_eq!(exchange.waiting_since(), None);
-        tokio::time::advance(3 * SECOND).await;
+    #[test]
+    fn each_wait_has_a_number_of_its_own() {
+        let exchange = exchange(limits(Some(SECOND), None));
+        assert_eq!(exchange.wait(), None);
         exchange.wait_for_client();
-        let since = exchange.waiting_since().expect("waiting");
-        assert_eq!(since, Instant::now());
+        let first = exchange.wait().expect("waiting");
+        exchange.wait_for_client();
+        assert_eq!(exchange.wait(), Some(first), "still the same wait");
         exchange.client_took();
-        assert_eq!(exchange.waiting_since(), None);
+        exchange.client_took();
+        assert_eq!(exchange.wait(), None);
+        exchange.wait_for_client();
+        let second = exchange.wait().expect("waiting again");
+        assert_ne!(first, second);
     }
 }

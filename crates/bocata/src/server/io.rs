@@ -122,10 +122,11 @@ mod tests {
     use crate::context::StreamTimeouts;
 
     fn exchange(chunk: u64) -> Arc<Exchange> {
-        Exchange::new(StreamTimeouts {
+        let limits = StreamTimeouts {
             chunk: Some(Duration::from_secs(chunk)),
             complete: None,
-        })
+        };
+        Exchange::new(limits, Instant::now())
     }
 
     #[tokio::test(start_paused = true)]

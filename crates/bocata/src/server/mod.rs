@@ -361,12 +361,13 @@ impl Server {
         let mut signal = self.signal.unwrap_or_else(|| Box::pin(ctrl_c_or_sigterm()));
 
         let draining = CancellationToken::new();
-        let grace_over = CancellationToken::new();
+        let grace_over = Arc::new(CancellationToken::new());
         let protocols = protocols(
             &self.limits,
             Streams {
                 limits: self.app.shared.context.stream_timeouts,
-                grace_over: grace_over.clone(),
+                epoch: tokio::time::Instant::now(),
+                grace_over: Arc::clone(&grace_over),
             },
         );
         // Both end with this function: the certificate's reloads, and the plain-HTTP

@@ -18,6 +18,7 @@ use std::task::{Context, Poll, ready};
 use crate::body::Body;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
+use tokio::time::Instant;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::exchange::Exchange;
@@ -42,8 +43,11 @@ pub(super) fn current() -> Option<Arc<Exchange>> {
 pub(super) struct Streams {
     /// The app's limits, until a response sets its own.
     pub(super) limits: StreamTimeouts,
-    /// Cancelled when the server's grace period is over.
-    pub(super) grace_over: CancellationToken,
+    /// When the server started: the streams' times are counted from it.
+    pub(super) epoch: Instant,
+    /// Cancelled when the server's grace period is over. In an `Arc`, so that a
+    /// stream's copy costs one atomic increment (cloning a token takes a lock).
+    pub(super) grace_over: Arc<CancellationToken>,
 }
 
 impl<F> hyper::rt::Executor<F> for Streams
@@ -51,11 +55,11 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     fn execute(&self, stream: F) {
-        let exchange = Exchange::new(self.limits);
+        let exchange = Exchange::new(self.limits, self.epoch);
         let guarded = Guarded {
             stream,
             overdue: Overdue::new(Arc::clone(&exchange)),
-            grace_over: self.grace_over.clone().cancelled_owned(),
+            grace_over: GraceOver::Unwatched(Arc::clone(&self.grace_over)),
         };
         tokio::spawn(STREAM.scope(exchange, guarded));
     }
@@ -71,8 +75,7 @@ pin_project_lite::pin_project! {
         #[pin]
         stream: F,
         overdue: Overdue,
-        #[pin]
-        grace_over: WaitForCancellationFutureOwned,
+        grace_over: GraceOver,
     }
 }
 
@@ -89,7 +92,7 @@ impl<F: Future<Output = ()>> Future for Guarded<F> {
             tracing::warn!(target: "bocata::server", "resetting an HTTP/2 stream: {expired}");
             return Poll::Ready(());
         }
-        if this.grace_over.poll(cx).is_ready() {
+        if Pin::new(this.grace_over).poll(cx).is_ready() {
             tracing::debug!(target: "bocata::server", "resetting an HTTP/2 stream still open after the grace period");
             return Poll::Ready(());
         }
@@ -97,11 +100,37 @@ impl<F: Future<Output = ()>> Future for Guarded<F> {
     }
 }
 
+/// Completes when the server's grace period is over. A stream that ends in its first
+/// poll (most do) never waits for it, so the wait is set up (and allocated) only by one
+/// that is still open after its first poll.
+enum GraceOver {
+    Unwatched(Arc<CancellationToken>),
+    Watched(Pin<Box<WaitForCancellationFutureOwned>>),
+}
+
+impl Future for GraceOver {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if let Self::Unwatched(token) = &*self {
+            let wait = CancellationToken::clone(token).cancelled_owned();
+            *self = Self::Watched(Box::pin(wait));
+        }
+        match &mut *self {
+            Self::Watched(wait) => wait.as_mut().poll(cx),
+            Self::Unwatched(_) => Poll::Pending,
+        }
+    }
+}
+
 /// Completes when the stream's body has waited on the client past its limits. Polled
-/// after the stream in the same task, so it sees each change the stream made.
+/// after the stream in the same task, so it sees each change the stream made, and a
+/// wait that began in that poll is timed from then.
 struct Overdue {
     exchange: Arc<Exchange>,
     timer: Timer,
+    /// The wait being timed, by its number, and since when.
+    timing: Option<(u64, Instant)>,
 }
 
 impl Overdue {
@@ -109,6 +138,7 @@ impl Overdue {
         Self {
             exchange,
             timer: Timer::default(),
+            timing: None,
         }
     }
 }
@@ -117,11 +147,19 @@ impl Future for Overdue {
     type Output = Expired;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Expired> {
-        let Self { exchange, timer } = &mut *self;
-        let Some((at, expired)) = exchange
-            .waiting_since()
-            .and_then(|since| exchange.deadline(since))
-        else {
+        let Self {
+            exchange,
+            timer,
+            timing,
+        } = &mut *self;
+        let Some(wait) = exchange.wait() else {
+            return Poll::Pending;
+        };
+        let since = match *timing {
+            Some((timed, since)) if timed == wait => since,
+            _ => timing.insert((wait, Instant::now())).1,
+        };
+        let Some((at, expired)) = exchange.deadline(since) else {
             return Poll::Pending;
         };
         ready!(timer.poll_until(cx, at));
