@@ -61,7 +61,10 @@ where
             overdue: Overdue::new(Arc::clone(&exchange)),
             grace_over: GraceOver::Unwatched(Arc::clone(&self.grace_over)),
         };
-        tokio::spawn(STREAM.scope(exchange, guarded));
+        // Boxed: tokio moves a task's future a few times on its way in and writes its
+        // whole size again each time the task's stage changes; a pointer is cheaper to
+        // move than hyper's stream futures, by more than the allocation costs.
+        tokio::spawn(Box::pin(STREAM.scope(exchange, guarded)));
     }
 }
 
