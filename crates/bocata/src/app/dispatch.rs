@@ -108,7 +108,7 @@ impl App {
         async move {
             // Matched in place: moving the parts out would keep them twice.
             let mut response = match &mut routed {
-                Routed::Answer(response) => std::mem::take(response),
+                Routed::Answer(response) => std::mem::take(&mut **response),
                 Routed::Elsewhere(answer) => answer.await,
                 Routed::View {
                     exchange,
@@ -119,7 +119,10 @@ impl App {
                     let Exchange { request, res } = &mut **exchange;
                     let run = self.run_hooks_and_view(endpoint, *view, *method, request, res);
                     let outcome = catch_panic(run).await.unwrap_or_else(|p| Err(p.into()));
-                    self.finish(request, res, outcome).await
+                    match self.finish_without_waiting(request, res, outcome) {
+                        Ok(response) => response,
+                        Err(rest) => rest.await,
+                    }
                 }
             };
             settle(&mut response, is_head);
@@ -143,7 +146,7 @@ impl App {
         let (index, params) = match routes.lookup(head.uri.path()) {
             Lookup::Found(index, params) => (index, params),
             Lookup::RedirectTo(path) => {
-                return Routed::Answer(trailing_slash_redirect(&head, &path));
+                return Routed::Answer(Box::new(trailing_slash_redirect(&head, &path)));
             }
             Lookup::NotFound => {
                 return self.fail(Unrouted { head, connection }, Error::from_status(404));
@@ -191,7 +194,7 @@ impl App {
                 response
                     .headers_mut()
                     .insert(header::ALLOW, endpoint.allow.clone());
-                return Routed::Answer(response);
+                return Routed::Answer(Box::new(response));
             }
             Verb::Call(_) | Verb::Unsupported => {
                 let err = Error::from_status(StatusCode::METHOD_NOT_ALLOWED)
@@ -277,21 +280,45 @@ impl App {
         res: &mut Res,
         outcome: crate::Result,
     ) -> Response<Body> {
+        match self.finish_without_waiting(request, res, outcome) {
+            Ok(response) => response,
+            Err(rest) => rest.await,
+        }
+    }
+
+    /// [`finish`](Self::finish) for a request's usual end, which has no wait: the
+    /// response; or, for an end that waits (a file to open, an error page, a session
+    /// to write back), that wait, boxed, so that the future of every request, which
+    /// holds this one's, stays small.
+    fn finish_without_waiting<'a>(
+        &'a self,
+        request: &'a Request,
+        res: &'a mut Res,
+        outcome: crate::Result,
+    ) -> Result<Response<Body>, BoxFuture<'a, Response<Body>>> {
         // A changed session kept in Redis is written back before the response leaves.
         #[cfg(feature = "redis")]
-        let outcome = match outcome {
-            Ok(()) if request.context.sessions.store.is_some() => {
-                Box::pin(request.save_session()).await.map(|cookie| {
+        if outcome.is_ok() && request.context.sessions.store.is_some() {
+            return Err(Box::pin(async move {
+                let outcome = request.save_session().await.map(|cookie| {
                     if let Some(cookie) = cookie {
                         res.append_header(header::SET_COOKIE, cookie);
                     }
-                })
-            }
-            outcome => outcome,
-        };
-        // Only a file makes finishing wait (to open it), and that wait is boxed, so
-        // that this future, which every request's embeds, stays small.
-        let result = match self.finish_now(request, res, outcome) {
+                });
+                self.finished(request, self.finish_now(request, res, outcome))
+                    .await
+            }));
+        }
+        match self.finish_now(request, res, outcome) {
+            Finished::Done(Ok(response)) => Ok(response),
+            finished => Err(Box::pin(self.finished(request, finished))),
+        }
+    }
+
+    /// The response for how far [`finish_now`](Self::finish_now) got: the file opened,
+    /// or the error page for what went wrong.
+    async fn finished(&self, request: &Request, finished: Finished<'_>) -> Response<Body> {
+        let result = match finished {
             Finished::Done(result) => result,
             Finished::Opening(opening) => opening.await,
         };
@@ -394,13 +421,11 @@ impl App {
     }
 }
 
-/// Where [`App::resolve`] sends a request.
-// `View` is the common case and the large one; boxing it would cost every request an
-// allocation to save the rare others a few bytes.
-#[allow(clippy::large_enum_variant)]
+/// Where [`App::resolve`] sends a request. Every request's future holds one, so the
+/// rare answer without a view is boxed to keep it small.
 enum Routed<'a> {
     /// Answered already.
-    Answer(Response<Body>),
+    Answer(Box<Response<Body>>),
     /// Answered by something other than a view: an error page, a mounted service, a
     /// WebSocket upgrade.
     Elsewhere(BoxFuture<'a, Response<Body>>),
