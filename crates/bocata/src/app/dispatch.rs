@@ -48,7 +48,7 @@ impl App {
         &self,
         request: http::Request<RequestBody>,
         connection: Option<Arc<ConnectionContext>>,
-    ) -> impl Future<Output = Response<Body>> + Send + '_ {
+    ) -> impl Future<Output = Response<Body>> + Send + use<> {
         if self.shared.layers.is_empty() {
             return Either::Left(self.answer(request, connection));
         }
@@ -57,12 +57,14 @@ impl App {
             request.extensions_mut().insert(connection);
         }
         let stack = self.stack.get_or_init(|| self.build_stack()).clone();
-        Either::Right(async move {
+        // Boxed: this future holds the request until the layers take it, and every
+        // request's future (with layers or without) is as large as the larger way.
+        Either::Right(Box::pin(async move {
             match stack.oneshot(request).await {
                 Ok(response) => response,
                 Err(never) => match never {},
             }
-        })
+        }))
     }
 
     /// The app's own service, wrapped in its layers in the order they were added.
@@ -93,18 +95,20 @@ impl App {
     ///
     /// The request is routed before the future is made, so that the future holds what
     /// routing made of it (the view's request and response are on the heap) rather
-    /// than the request itself: hyper moves the future, and its size is on every
-    /// request's path.
+    /// than the request itself; and the future owns what it needs, so that whoever
+    /// awaits it need not hold the request either: hyper moves the future, and its
+    /// size is on every request's path.
     fn answer(
         &self,
         request: http::Request<RequestBody>,
         connection: Option<Arc<ConnectionContext>>,
-    ) -> impl Future<Output = Response<Body>> + Send + '_ {
+    ) -> impl Future<Output = Response<Body>> + Send + use<> {
         let is_head = request.method() == Method::HEAD;
         // Read the clock only when the access log is on.
         let logged = tracing::enabled!(target: "bocata::access", tracing::Level::INFO)
             .then(|| Box::new(Logged::start(&request)));
         let mut routed = self.resolve(request, connection);
+        let app = self.clone();
         async move {
             // Matched in place: moving the parts out would keep them twice.
             let mut response = match &mut routed {
@@ -112,14 +116,15 @@ impl App {
                 Routed::Elsewhere(answer) => answer.await,
                 Routed::View {
                     exchange,
-                    endpoint,
+                    index,
                     view,
                     method,
                 } => {
                     let Exchange { request, res } = &mut **exchange;
-                    let run = self.run_hooks_and_view(endpoint, *view, *method, request, res);
+                    let endpoint = app.shared.routes.endpoint(*index);
+                    let run = app.run_hooks_and_view(endpoint, &**view, *method, request, res);
                     let outcome = catch_panic(run).await.unwrap_or_else(|p| Err(p.into()));
-                    match self.finish_without_waiting(request, res, outcome) {
+                    match app.finish_without_waiting(request, res, outcome) {
                         Ok(response) => response,
                         Err(rest) => rest.await,
                     }
@@ -140,7 +145,7 @@ impl App {
         &self,
         request: http::Request<RequestBody>,
         connection: Option<Arc<ConnectionContext>>,
-    ) -> Routed<'_> {
+    ) -> Routed {
         let (head, body) = request.into_parts();
         let routes = &self.shared.routes;
         let (index, params) = match routes.lookup(head.uri.path()) {
@@ -172,10 +177,12 @@ impl App {
         #[cfg(feature = "websocket")]
         if head.method == Method::GET && endpoint.methods.contains(Methods::WEBSOCKET) {
             if crate::websocket::handshake::is_upgrade(&head.headers) {
-                let view = Arc::clone(view);
-                let route = (index, params);
-                let accept = self.accept_websocket(endpoint, view, head, body, route, connection);
-                return Routed::Elsewhere(Box::pin(accept));
+                let (app, view, route) = (self.clone(), Arc::clone(view), (index, params));
+                return Routed::Elsewhere(Box::pin(async move {
+                    let endpoint = app.shared.routes.endpoint(index);
+                    app.accept_websocket(endpoint, view, head, body, route, connection)
+                        .await
+                }));
             }
             if !endpoint.methods.contains(Methods::GET) {
                 let err = Error::new(
@@ -208,17 +215,18 @@ impl App {
                 request: Request::new(head, body, context, index, params, connection),
                 res: Res::new(),
             }),
-            endpoint,
-            view: view.as_ref(),
+            index,
+            view: Arc::clone(view),
             method,
         }
     }
 
     /// The error response for a request that reached no view.
-    fn fail(&self, request: Unrouted, err: Error) -> Routed<'_> {
-        Routed::Elsewhere(Box::pin(async move {
-            self.error_response(&request, &err).await
-        }))
+    fn fail(&self, request: Unrouted, err: Error) -> Routed {
+        let app = self.clone();
+        Routed::Elsewhere(Box::pin(
+            async move { app.error_response(&request, &err).await },
+        ))
     }
 
     /// The app's and the route's before hooks, the view (unless a hook completed the
@@ -423,17 +431,17 @@ impl App {
 
 /// Where [`App::resolve`] sends a request. Every request's future holds one, so the
 /// rare answer without a view is boxed to keep it small.
-enum Routed<'a> {
+enum Routed {
     /// Answered already.
     Answer(Box<Response<Body>>),
     /// Answered by something other than a view: an error page, a mounted service, a
     /// WebSocket upgrade.
-    Elsewhere(BoxFuture<'a, Response<Body>>),
-    /// To a view.
+    Elsewhere(BoxFuture<'static, Response<Body>>),
+    /// To the view of the endpoint at `index`.
     View {
         exchange: Box<Exchange>,
-        endpoint: &'a Endpoint,
-        view: &'a dyn ErasedView,
+        index: usize,
+        view: Arc<dyn ErasedView>,
         method: Methods,
     },
 }

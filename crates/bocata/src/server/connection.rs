@@ -10,12 +10,13 @@ use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
 
 use crate::body::Body;
+use futures_util::future::Either;
 use futures_util::task::AtomicWaker;
-use http::{HeaderValue, Response, StatusCode, header};
+use http::{HeaderValue, Response, StatusCode, Version, header};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -27,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::exchange::Exchange;
-use super::idle::{self, Activity};
+use super::idle::{self, Activity, InFlight};
 use super::io::Watched;
 use super::slots::{Slot, Slots};
 use super::streams::{self, Sent, Streams};
@@ -260,28 +261,70 @@ struct Responder {
 
 impl Responder {
     /// The response to `request`, counted as in flight until its body is sent.
+    ///
+    /// The request is routed here, when hyper hands it over, so that the future hyper
+    /// keeps (and moves) holds what routing made of it rather than the request too.
     fn respond(
         &self,
         request: http::Request<Incoming>,
     ) -> impl Future<Output = Result<Response<Sent>, Infallible>> + Send + use<> {
-        let app = self.app.clone();
-        let info = Arc::clone(&self.info);
-        let exchange = Arc::clone(&self.exchange);
         let in_flight = self.activity.begin();
-        let (http1, max_header_size) = (self.http1, self.max_header_size);
-        async move {
-            // Only an HTTP/2 request runs in a stream's task; an HTTP/1 connection
-            // does not even look.
-            let stream = if http1 { None } else { streams::current() };
-            let mut response = if stream.is_none() && head_size(&request) > max_header_size {
-                head_too_large(max_header_size)
+        // An HTTP/2 request's head was limited by hyper, field by field.
+        let answer =
+            if request.version() != Version::HTTP_2 && head_size(&request) > self.max_header_size {
+                Either::Left(std::future::ready(head_too_large(self.max_header_size)))
             } else {
-                app.handle(request.map(RequestBody::Wire), Some(info)).await
+                let request = request.map(RequestBody::Wire);
+                Either::Right(self.app.handle(request, Some(Arc::clone(&self.info))))
             };
-            let limits = limits(&mut response, app.shared.context.stream_timeouts);
-            stream.as_ref().unwrap_or(&exchange).begin_response(limits);
-            Ok(response.map(|body| Sent::new(body, in_flight, stream)))
+        Responding {
+            answer,
+            in_flight: Some(in_flight),
+            exchange: Arc::clone(&self.exchange),
+            app_limits: self.app.shared.context.stream_timeouts,
+            http1: self.http1,
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request being answered, until its response is handed to hyper. (A future of
+    /// its own rather than an `async` block, which would keep the answer twice: once
+    /// as it was handed in, once as it is awaited.)
+    struct Responding<F> {
+        #[pin]
+        answer: F,
+        in_flight: Option<InFlight>,
+        // The limits of the response being sent on an HTTP/1 connection.
+        exchange: Arc<Exchange>,
+        app_limits: StreamTimeouts,
+        http1: bool,
+    }
+}
+
+impl<F: Future<Output = Response<Body>>> Future for Responding<F> {
+    type Output = Result<Response<Sent>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.answer.poll(cx));
+        // Only an HTTP/2 request runs in a stream's task; an HTTP/1 connection does
+        // not even look.
+        let stream = if *this.http1 {
+            None
+        } else {
+            streams::current()
+        };
+        let limits = limits(&mut response, *this.app_limits);
+        stream
+            .as_ref()
+            .unwrap_or(this.exchange)
+            .begin_response(limits);
+        let in_flight = this
+            .in_flight
+            .take()
+            .expect("a response future polled after it completed");
+        Poll::Ready(Ok(response.map(|body| Sent::new(body, in_flight, stream))))
     }
 }
 
