@@ -166,7 +166,12 @@ impl Res {
 /// A body of known bytes, with the implied `Content-Type` unless one was set.
 fn fixed(headers: &mut HeaderMap, bytes: Bytes, implied_type: Option<HeaderValue>) -> Body {
     if let Some(implied) = implied_type {
-        headers.entry(header::CONTENT_TYPE).or_insert(implied);
+        // Most views set no header of their own: then there is nothing to look up.
+        if headers.is_empty() {
+            headers.insert(header::CONTENT_TYPE, implied);
+        } else {
+            headers.entry(header::CONTENT_TYPE).or_insert(implied);
+        }
     }
     Body::from(bytes)
 }

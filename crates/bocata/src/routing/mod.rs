@@ -86,7 +86,8 @@ pub(crate) enum Lookup {
 #[derive(Clone, Default)]
 pub(crate) struct Routes {
     router: matchit::Router<usize>,
-    /// The routes without parameters, sorted by path: a request for one of them is
+    /// The routes without parameters, sorted by length and then by path (see
+    /// [`search`](Self::search)): a request for one of them is
     /// found by a binary search, without walking the router. The router has them
     /// too, and finds the same route for the same path.
     statics: Vec<(Box<str>, usize)>,
@@ -167,10 +168,16 @@ impl Routes {
         }
     }
 
-    /// Where `path` is among the routes without parameters, or where it would go.
+    /// Where `path` is among the routes without parameters, or where it would go. They
+    /// are in order of length first, so that most steps of the search compare two
+    /// numbers, and only paths of the same length are compared byte by byte.
     fn search(&self, path: &str) -> Result<usize, usize> {
-        self.statics
-            .binary_search_by(|(pattern, _)| pattern.as_ref().cmp(path))
+        self.statics.binary_search_by(|(pattern, _)| {
+            pattern
+                .len()
+                .cmp(&path.len())
+                .then_with(|| pattern.as_bytes().cmp(path.as_bytes()))
+        })
     }
 
     /// The endpoint index and parameter ranges for `path`.
