@@ -282,6 +282,7 @@ impl App {
 
     /// The response for what the hooks and the view made of `res` (`outcome` is theirs):
     /// the session cookie added and finalized; or the error page for what went wrong.
+    #[cfg(feature = "websocket")]
     pub(crate) async fn finish(
         &self,
         request: &Request,
