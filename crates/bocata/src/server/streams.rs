@@ -104,8 +104,9 @@ impl<F: Future<Output = ()>> Future for Guarded<F> {
 }
 
 /// Completes when the server's grace period is over. A stream that ends in its first
-/// poll (most do) never waits for it, so the wait is set up (and allocated) only by one
-/// that is still open after its first poll.
+/// poll (a short response, when the connection's flow-control window has room) never
+/// waits for it, so the wait is set up (and allocated) only by one that is still open
+/// after its first poll.
 enum GraceOver {
     Unwatched(Arc<CancellationToken>),
     Watched(Pin<Box<WaitForCancellationFutureOwned>>),
