@@ -5,7 +5,8 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
+
+from measure import callgrind_total
 
 SECONDS = int(sys.argv[1])
 CONTENDERS = ["hyper", "bocata", "axum", "actix"]
@@ -41,14 +42,7 @@ def instructions_per_request(contender, path):
     finally:
         process.terminate()
         process.wait()
-    dump = out.replace("%p", str(process.pid)) + ".1"
-    for _ in range(50):
-        if os.path.exists(dump):
-            break
-        time.sleep(0.1)
-    with open(dump) as f:
-        total = next(int(line.split()[1]) for line in f if line.startswith(("summary:", "totals:")))
-    return total / requests
+    return callgrind_total(out, process.pid) / requests
 
 
 counts = {}

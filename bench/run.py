@@ -8,6 +8,8 @@ import sys
 import tempfile
 import time
 
+from measure import cpu_seconds, ratio_cell, wrk_report
+
 ROUNDS, SECONDS = int(sys.argv[1]), int(sys.argv[2])
 CONTENDERS = ["hyper", "bocata", "axum", "actix"]
 ENDPOINTS = [
@@ -81,13 +83,6 @@ def peak_rss_mib(pid):
     return 0.0
 
 
-def cpu_seconds(pid):
-    """The server's user and system CPU time so far, all its threads included."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def wrk(url, method, pid):
     """requests/s, p99 latency in ms, and the server's CPU microseconds per request."""
     args = ["taskset", "-c", "1", "wrk", "-t1", "-c64", f"-d{SECONDS}s", "--latency", url]
@@ -96,14 +91,10 @@ def wrk(url, method, pid):
     cpu_before = cpu_seconds(pid)
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     cpu = cpu_seconds(pid) - cpu_before
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    rps, p99, requests, errors = wrk_report(out)
     if errors:
-        raise RuntimeError(f"{url}: {errors.group(1)} error responses\n{out}")
-    return rps, float(p99.group(1)) * scale, cpu * 1e6 / max(requests, 1)
+        raise RuntimeError(f"{url}: {errors} error responses\n{out}")
+    return rps, p99, cpu * 1e6 / max(requests, 1)
 
 
 def h2load(url, pid):
@@ -186,12 +177,6 @@ finally:
         if process.poll() is None:
             process.terminate()
             process.wait()
-
-
-def ratio_cell(values):
-    if not values:
-        return "–"
-    return f"{statistics.median(values):.2f} ({min(values):.2}–{max(values):.2})"
 
 
 print(f"\n{ROUNDS} rounds of {SECONDS} s per endpoint, wrk -t1 -c64 (HTTP/1.1) or h2load "

@@ -18,6 +18,10 @@ import urllib.error
 import urllib.request
 from datetime import datetime
 
+# The helpers bench/run shares with this script.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from measure import callgrind_total, cpu_seconds, ratio_cell, wrk_report  # noqa: E402
+
 ROUNDS, SECONDS = int(sys.argv[1]), int(sys.argv[2])
 CONTENDERS = ["bocata", "axum", "actix"]
 # name, path, HTTP pipelining depth (TFB pipelines plaintext 16 deep, nothing else).
@@ -319,13 +323,6 @@ def check(name, base, port):
 
 # --- the measurements -----------------------------------------------------------------
 
-def cpu_seconds(pid):
-    """The process's user and system CPU time so far, all its threads included."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 pipeline = os.path.join(work, "pipeline.lua")
 with open(pipeline, "w") as f:
     # Every send is `depth` requests written at once, as TFB's pipeline.lua does.
@@ -347,17 +344,13 @@ def wrk(url, depth, pid, seconds):
     cpu_before = cpu_seconds(pid)
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     cpu = cpu_seconds(pid) - cpu_before
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    rps, p99, requests, errors = wrk_report(out)
     if errors:
-        raise CheckFailed(f"{url}: {errors.group(1)} error responses under load\n{out}")
+        raise CheckFailed(f"{url}: {errors} error responses under load\n{out}")
     sockets = re.search(r"Socket errors: (.*)", out)
     if sockets:
         print(f"{url}: socket errors: {sockets.group(1)}", file=sys.stderr, flush=True)
-    return rps, float(p99.group(1)) * scale, cpu * 1e6 / max(requests, 1)
+    return rps, p99, cpu * 1e6 / max(requests, 1)
 
 
 def instructions_per_request(name, port, path, depth):
@@ -385,14 +378,7 @@ def instructions_per_request(name, port, path, depth):
     if "Non-2xx" in counted:
         raise CheckFailed(f"{path}: error responses under callgrind\n{counted}")
     requests = int(re.search(r"(\d+) requests in", counted).group(1))
-    dump = out.replace("%p", str(process.pid)) + ".1"
-    for _ in range(50):
-        if os.path.exists(dump):
-            break
-        time.sleep(0.1)
-    with open(dump) as f:
-        total = next(int(line.split()[1]) for line in f if line.startswith(("summary:", "totals:")))
-    return total / max(requests, 1)
+    return callgrind_total(out, process.pid) / max(requests, 1)
 
 
 names = [t[0] for t in TESTS]
@@ -454,12 +440,6 @@ finally:
             process.wait()
     stop_cluster()
     shutil.rmtree(work, ignore_errors=True)
-
-
-def ratio_cell(values):
-    if not values:
-        return "–"
-    return f"{statistics.median(values):.2f} ({min(values):.2}–{max(values):.2})"
 
 
 if counts:
