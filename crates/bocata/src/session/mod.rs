@@ -113,6 +113,45 @@ impl SessionConfig {
     }
 }
 
+/// The cookie of one store or the other: its attributes and, once it carries a value,
+/// the value signed with the app's key for the cookie's name.
+impl SessionConfig {
+    /// The session cookie as configured, without a value: `HttpOnly`, and `Secure` if
+    /// the configuration says so or the request came over HTTPS (`https`).
+    pub(crate) fn cookie(&self, https: bool) -> Cookie<'static> {
+        Cookie::build((self.name.clone(), String::new()))
+            .path(self.path.clone())
+            .http_only(true)
+            .secure(self.secure || https)
+            .same_site(self.same_site)
+            .build()
+    }
+
+    /// Gives `cookie` the value `value`, signed with `key`, and the configured
+    /// `Max-Age`.
+    pub(crate) fn fill(&self, cookie: &mut Cookie<'static>, key: &Key, value: String) {
+        let mut jar = CookieJar::new();
+        jar.signed_mut(key)
+            .add(Cookie::new(self.name.clone(), value));
+        let signed = jar
+            .get(&self.name)
+            .map(|c| c.value().to_owned())
+            .unwrap_or_default();
+        cookie.set_value(signed);
+        if let Some(max_age) = self.max_age {
+            cookie.set_max_age(max_age);
+        }
+    }
+
+    /// What a cookie value carries, if it was signed with `key` for this cookie's name.
+    pub(crate) fn verify(&self, key: &Key, value: String) -> Option<String> {
+        CookieJar::new()
+            .signed(key)
+            .verify(Cookie::new(self.name.clone(), value))
+            .map(|cookie| cookie.value().to_owned())
+    }
+}
+
 /// The layout of what a session cookie's signature covers, as a JSON array:
 /// `[format, name, path, issued, expires, values]`, with times in seconds since the Unix
 /// epoch and `expires` `null` without a `max_age`.
@@ -197,11 +236,8 @@ impl Sessions {
 
     /// The values in a cookie value, if its signature and what it covers hold at `now`.
     fn verify(&self, key: &Key, value: String, now: i64) -> Result<Map<String, Value>, Refused> {
-        let verified = CookieJar::new()
-            .signed(key)
-            .verify(Cookie::new(self.config.name.clone(), value))
-            .ok_or(Refused::Signature)?;
-        self.open(verified.value(), now)
+        let verified = self.config.verify(key, value).ok_or(Refused::Signature)?;
+        self.open(&verified, now)
     }
 
     /// The values in a payload whose signature holds, if it is in the current format,
@@ -259,12 +295,7 @@ impl Sessions {
         if session.server.is_some() {
             return Ok(None);
         }
-        let mut cookie = Cookie::build((self.config.name.clone(), String::new()))
-            .path(self.config.path.clone())
-            .http_only(true)
-            .secure(self.config.secure || secure)
-            .same_site(self.config.same_site)
-            .build();
+        let mut cookie = self.config.cookie(secure);
         let payload = {
             let values = session.lock();
             if values.is_empty() {
@@ -284,19 +315,7 @@ impl Sessions {
         };
         match payload {
             None => cookie.make_removal(),
-            Some(payload) => {
-                let mut jar = CookieJar::new();
-                jar.signed_mut(key)
-                    .add(Cookie::new(self.config.name.clone(), payload));
-                let signed = jar
-                    .get(&self.config.name)
-                    .map(|c| c.value().to_owned())
-                    .unwrap_or_default();
-                cookie.set_value(signed);
-                if let Some(max_age) = self.config.max_age {
-                    cookie.set_max_age(max_age);
-                }
-            }
+            Some(payload) => self.config.fill(&mut cookie, key, payload),
         }
         let value = cookie.encoded().to_string();
         if value.len() > MAX_SESSION_COOKIE {

@@ -11,7 +11,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cookie::{Cookie, CookieJar, Key};
+use cookie::Key;
 use http::{HeaderValue, header};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -216,9 +216,7 @@ impl RedisSessions {
         cookie: Option<String>,
     ) -> Result<Session> {
         let id = cookie.and_then(|value| {
-            let verified = CookieJar::new()
-                .signed(key)
-                .verify(Cookie::new(config.name.clone(), value));
+            let verified = config.verify(key, value);
             if verified.is_none() {
                 tracing::debug!(
                     target: "bocata::session",
@@ -226,7 +224,7 @@ impl RedisSessions {
                     config.name
                 );
             }
-            verified.map(|cookie| cookie.value().to_owned())
+            verified
         });
         let Some(id) = id else {
             return Ok(self.session(None, None, Map::new()));
@@ -280,12 +278,7 @@ impl RedisSessions {
         if let (Some(id), Some(stored_owner)) = (&old_id, &server.stored_owner) {
             pipe.srem(self.owner_key(stored_owner), id).ignore();
         }
-        let mut cookie = Cookie::build((config.name.clone(), String::new()))
-            .path(config.path.clone())
-            .http_only(true)
-            .secure(config.secure || secure)
-            .same_site(config.same_site)
-            .build();
+        let mut cookie = config.cookie(secure);
         if values.is_empty() {
             if let Some(id) = &old_id {
                 pipe.del(self.session_key(id)).ignore();
@@ -317,17 +310,7 @@ impl RedisSessions {
                 )
                 .ignore();
             }
-            let mut jar = CookieJar::new();
-            jar.signed_mut(key)
-                .add(Cookie::new(config.name.clone(), id.clone()));
-            let signed = jar
-                .get(&config.name)
-                .map(|c| c.value().to_owned())
-                .unwrap_or_default();
-            cookie.set_value(signed);
-            if let Some(max_age) = config.max_age {
-                cookie.set_max_age(max_age);
-            }
+            config.fill(&mut cookie, key, id.clone());
             *lock(&server.id) = Some(id);
         }
         let mut connection = self.connection().await?;
