@@ -9,13 +9,16 @@
 //!    view, with the [`Request`] for it and its [`Res`] on the heap.
 //! 4. [`run_hooks_and_view`](App::run_hooks_and_view): the before hooks, the view, the
 //!    after hooks; a panic in any of them is caught.
-//! 5. [`finish`](App::finish): the session cookie, then [`Res::finalize`] (opening a
-//!    file is its only wait); for what went wrong, [`error_response`](App::error_response),
-//!    the app's error page or the default body.
+//! 5. [`finish_without_waiting`](App::finish_without_waiting): the session cookie,
+//!    then [`Res::finalize`]; what waits (a file to open, a session written back to
+//!    Redis, [`error_response`](App::error_response) with the app's error page or the
+//!    default body) is one boxed future.
 //!
 //! hyper moves a request's future before it polls it, so the future's size is on
-//! every request's path: routing is done before the future is made, and the future
-//! holds a pointer to the request and response rather than the request itself.
+//! every request's path: routing is done before the future is made (when hyper hands
+//! the request over), the future holds a pointer to the request and response rather
+//! than the request itself, and it owns what it needs, so nothing that awaits it holds
+//! the request too.
 
 use std::convert::Infallible;
 use std::future::Future;
