@@ -30,6 +30,7 @@ use tokio_util::task::AbortOnDropHandle;
 use super::exchange::Exchange;
 use super::idle::{self, Activity, InFlight};
 use super::io::Watched;
+use super::pipelining::Pipelined;
 use super::slots::{Slot, Slots};
 use super::streams::{self, Sent, Streams};
 use crate::App;
@@ -111,11 +112,12 @@ pub(super) fn spawn(
                 tls: Some(agreed),
                 ..info
             };
-            return connection.serve(TokioIo::new(io), http1, info).await;
+            return connection.serve(io, http1, info).await;
         }
         let http1 = speaks_http1(&stream).await;
-        let io = TokioIo::new(Watched::new(stream, exchange, slot));
-        connection.serve(io, http1, info).await;
+        connection
+            .serve(Watched::new(stream, exchange, slot), http1, info)
+            .await;
     };
     connections.spawn(async move {
         // Dropping the handle (this task ending, or being aborted by a shutdown) closes
@@ -161,7 +163,8 @@ struct Connection {
 impl Connection {
     /// Serves `io` with hyper: HTTP/1 directly if `http1`, otherwise with the auto
     /// builder, which reads the first bytes to see which protocol the client speaks.
-    async fn serve<IO>(self, io: TokioIo<IO>, http1: bool, info: ConnectionContext)
+    /// On HTTP/1 the answers to pipelined requests are written together.
+    async fn serve<IO>(self, io: IO, http1: bool, info: ConnectionContext)
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -187,7 +190,7 @@ impl Connection {
             });
             let connection = protocols
                 .http1
-                .serve_connection(io, service)
+                .serve_connection(TokioIo::new(Pipelined::new(io)), service)
                 .with_upgrades();
             Drainable::new(
                 connection,
@@ -202,7 +205,9 @@ impl Connection {
             let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
                 Box::pin(responder.respond(request))
             });
-            let connection = protocols.auto.serve_connection_with_upgrades(io, service);
+            let connection = protocols
+                .auto
+                .serve_connection_with_upgrades(TokioIo::new(io), service);
             Drainable::new(
                 connection,
                 signal,

@@ -5,6 +5,7 @@ mod connection;
 mod exchange;
 mod idle;
 mod io;
+mod pipelining;
 mod slots;
 mod streams;
 
@@ -566,8 +567,7 @@ fn protocols(limits: &Limits, streams: Streams) -> Protocols {
     //
     // hyper's `pipeline_flush` stays off: it would write the answers to pipelined
     // requests together, but it also holds an answer back while the next request has
-    // only partly arrived, so a client could not have an answer before it finished
-    // sending its next request (tests/core/server.rs).
+    // only partly arrived (tests/core/server.rs). `pipelining` joins them instead.
     let mut http1 = http1::Builder::new();
     http1
         .header_read_timeout(None)
