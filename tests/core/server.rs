@@ -403,6 +403,45 @@ async fn pipelined_requests_are_all_answered_in_order() {
     );
 }
 
+/// The answers to pipelined requests that are ready go out while a view is still
+/// working on the next one (the server joins pipelined answers, but never waits on a
+/// view to do it).
+#[tokio::test]
+async fn pipelined_answers_are_not_held_for_a_view_still_working() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (gate, mut control) = Gate::new();
+    let server = Running::start(app().route("/stuck", gate)).await;
+    let mut stream = within("connect", TcpStream::connect(server.addr))
+        .await
+        .expect("connect");
+    let mut requests = b"GET /version HTTP/1.1\r\nhost: x\r\n\r\n".repeat(3);
+    requests.extend_from_slice(b"GET /stuck HTTP/1.1\r\nhost: x\r\n\r\n");
+    requests.extend_from_slice(b"GET /version HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    stream.write_all(&requests).await.expect("write");
+    control.reached().await;
+    let mut arrived = String::new();
+    while arrived.matches("HTTP/1.1 200 OK").count() < 3 || !arrived.ends_with("HTTP/1.1") {
+        let mut chunk = [0; 1024];
+        let n = within(
+            "the three answers before the stuck view's",
+            stream.read(&mut chunk),
+        )
+        .await
+        .expect("read");
+        assert!(n > 0, "closed early: {arrived}");
+        arrived.push_str(&String::from_utf8_lossy(&chunk[..n]));
+    }
+    assert!(!arrived.contains("finished"), "{arrived}");
+    control.release.notify_one();
+    let mut rest = String::new();
+    within("the rest", stream.read_to_string(&mut rest))
+        .await
+        .expect("read");
+    let finished = rest.find("finished").expect("the stuck view's answer");
+    let last = rest.rfind("HTTP/1.1 200 OK").expect("the last answer");
+    assert!(finished < last, "answered in order: {rest}");
+}
+
 /// A response is not held back for a pipelined request that has only half arrived:
 /// the client gets the first answer before it sends the rest of the second request.
 #[tokio::test]
