@@ -18,7 +18,7 @@ use futures_util::future::Either;
 use futures_util::task::AtomicWaker;
 use http::{HeaderValue, Response, StatusCode, Version, header};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -53,8 +53,11 @@ pub(super) struct Protocols {
     /// For a connection whose first bytes are an HTTP/1 request, which is served
     /// without hyper-util's sniffing wrapper.
     pub(super) http1: http1::Builder,
-    /// For the rest: HTTP/2 with prior knowledge, or first bytes that could still be
-    /// either (the auto builder reads on until it knows).
+    /// For a connection that began with the whole HTTP/2 preface, or agreed on `h2`
+    /// by ALPN.
+    pub(super) http2: http2::Builder<Streams>,
+    /// For the rest: first bytes that could still be either (the auto builder reads
+    /// on until it knows), or TLS without ALPN.
     pub(super) auto: auto::Builder<Streams>,
     /// The watchdog's limits: for the first request's head, and between requests.
     pub(super) header_read_timeout: Duration,
@@ -107,16 +110,20 @@ pub(super) fn spawn(
             let crate::tls::Handshake::Done(io, agreed) = acceptor.accept(io, first).await else {
                 return;
             };
-            let http1 = agreed.alpn_protocol() == Some(b"http/1.1");
+            let speaks = match agreed.alpn_protocol() {
+                Some(b"http/1.1") => Speaks::Http1,
+                Some(b"h2") => Speaks::Http2,
+                _ => Speaks::Unsure,
+            };
             let info = ConnectionContext {
                 tls: Some(agreed),
                 ..info
             };
-            return connection.serve(io, http1, info).await;
+            return connection.serve(io, speaks, info).await;
         }
-        let http1 = speaks_http1(&stream).await;
+        let speaks = speaks(&stream).await;
         connection
-            .serve(Watched::new(stream, exchange, slot), http1, info)
+            .serve(Watched::new(stream, exchange, slot), speaks, info)
             .await;
     };
     connections.spawn(async move {
@@ -161,10 +168,10 @@ struct Connection {
 }
 
 impl Connection {
-    /// Serves `io` with hyper: HTTP/1 directly if `http1`, otherwise with the auto
-    /// builder, which reads the first bytes to see which protocol the client speaks.
-    /// On HTTP/1 the answers to pipelined requests are written together.
-    async fn serve<IO>(self, io: IO, http1: bool, info: ConnectionContext)
+    /// Serves `io` with hyper in the protocol it `speaks`, or, unsure, with the auto
+    /// builder, which reads on until it knows. On HTTP/1 the answers to pipelined
+    /// requests are written together.
+    async fn serve<IO>(self, io: IO, speaks: Speaks, info: ConnectionContext)
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -181,39 +188,54 @@ impl Connection {
             info: Arc::new(info),
             exchange,
             activity,
-            http1,
+            http1: speaks == Speaks::Http1,
             max_header_size: protocols.max_header_size,
         };
-        let served = if http1 {
-            let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
-                responder.respond(request)
-            });
-            let connection = protocols
-                .http1
-                .serve_connection(TokioIo::new(Pipelined::new(io)), service)
-                .with_upgrades();
-            Drainable::new(
-                connection,
-                signal,
-                http1::UpgradeableConnection::graceful_shutdown,
-            )
-            .await
-            .map_err(BoxError::from)
-        } else {
+        let served = match speaks {
+            Speaks::Http1 => {
+                let service =
+                    hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                        responder.respond(request)
+                    });
+                let connection = protocols
+                    .http1
+                    .serve_connection(TokioIo::new(Pipelined::new(io)), service)
+                    .with_upgrades();
+                Drainable::new(
+                    connection,
+                    signal,
+                    http1::UpgradeableConnection::graceful_shutdown,
+                )
+                .await
+                .map_err(BoxError::from)
+            }
             // hyper moves an HTTP/2 stream's future into a task of its own, a few
             // times over: boxed, it moves as a pointer.
-            let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
-                Box::pin(responder.respond(request))
-            });
-            let connection = protocols
-                .auto
-                .serve_connection_with_upgrades(TokioIo::new(io), service);
-            Drainable::new(
-                connection,
-                signal,
-                auto::UpgradeableConnection::graceful_shutdown,
-            )
-            .await
+            Speaks::Http2 => {
+                let service =
+                    hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                        Box::pin(responder.respond(request))
+                    });
+                let connection = protocols.http2.serve_connection(TokioIo::new(io), service);
+                Drainable::new(connection, signal, http2::Connection::graceful_shutdown)
+                    .await
+                    .map_err(BoxError::from)
+            }
+            Speaks::Unsure => {
+                let service =
+                    hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                        Box::pin(responder.respond(request))
+                    });
+                let connection = protocols
+                    .auto
+                    .serve_connection_with_upgrades(TokioIo::new(io), service);
+                Drainable::new(
+                    connection,
+                    signal,
+                    auto::UpgradeableConnection::graceful_shutdown,
+                )
+                .await
+            }
         };
         if let Err(e) = served {
             tracing::debug!(target: "bocata::server", %peer, "connection ended: {e}");
@@ -354,14 +376,30 @@ fn head_too_large(limit: usize) -> Response<Body> {
 /// sends first.
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-/// Whether the first bytes on `stream` (peeked, so still there for hyper to read) are
-/// not the HTTP/2 preface nor the start of it: then the client speaks HTTP/1, or
-/// nothing hyper's HTTP/1 side will not answer or close. Waits for the first bytes.
-async fn speaks_http1(stream: &TcpStream) -> bool {
+/// Which protocol a connection speaks, as far as its first bytes (or ALPN) tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Speaks {
+    /// HTTP/1, or nothing hyper's HTTP/1 side will not answer or close.
+    Http1,
+    /// HTTP/2: the whole preface arrived, or ALPN agreed on `h2`.
+    Http2,
+    /// The first bytes are the start of the preface and nothing more yet.
+    Unsure,
+}
+
+/// What the first bytes on `stream` (peeked, so still there for hyper to read) say
+/// about its protocol. Waits for the first bytes.
+async fn speaks(stream: &TcpStream) -> Speaks {
     let mut first = [0; PREFACE.len()];
     match stream.peek(&mut first).await {
-        Ok(read) => read == 0 || first[..read] != PREFACE[..read],
-        Err(_) => true,
+        Ok(read) if read > 0 && first[..read] == PREFACE[..read] => {
+            if read == PREFACE.len() {
+                Speaks::Http2
+            } else {
+                Speaks::Unsure
+            }
+        }
+        _ => Speaks::Http1,
     }
 }
 

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::TokioTimer;
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
@@ -573,19 +573,28 @@ fn protocols(limits: &Limits, streams: Streams) -> Protocols {
         .header_read_timeout(None)
         .max_buf_size(limits.max_header_size)
         .max_headers(limits.max_headers);
+    // The same HTTP/2 settings on both builders that serve it (their types differ).
+    macro_rules! http2_limits {
+        ($builder:expr) => {
+            $builder
+                .timer(TokioTimer::new())
+                .max_concurrent_streams(limits.http2_max_concurrent_streams)
+                .initial_stream_window_size(limits.http2_stream_window)
+                .initial_connection_window_size(limits.http2_connection_window)
+                .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX))
+        };
+    }
+    let mut http2 = http2::Builder::new(streams.clone());
+    http2_limits!(http2);
     let mut auto = auto::Builder::new(streams);
     auto.http1()
         .header_read_timeout(None)
         .max_buf_size(limits.max_header_size)
         .max_headers(limits.max_headers);
-    auto.http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(limits.http2_max_concurrent_streams)
-        .initial_stream_window_size(limits.http2_stream_window)
-        .initial_connection_window_size(limits.http2_connection_window)
-        .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
+    http2_limits!(auto.http2());
     Protocols {
         http1,
+        http2,
         auto,
         header_read_timeout: limits.header_read_timeout,
         keep_alive_timeout: limits.keep_alive_timeout,
