@@ -347,6 +347,15 @@ mod tests {
         }
     }
 
+    impl Served {
+        async fn send(&mut self, requests: &str) {
+            self.client
+                .write_all(requests.as_bytes())
+                .await
+                .expect("write");
+        }
+    }
+
     fn serve() -> Served {
         let (client, server) = tokio::io::duplex(256 * 1024);
         let writes = Arc::new(AtomicUsize::new(0));
@@ -427,11 +436,7 @@ mod tests {
         // The first batch shows the client pipelines: its first answer has gone out
         // by then, and the other fifteen go out together.
         let first: String = (0..16).map(|n| get(&format!("/{n}"))).collect();
-        served
-            .client
-            .write_all(first.as_bytes())
-            .await
-            .expect("write");
+        served.send(&first).await;
         let answers = read_until(&mut served.client, "/15").await;
         let expected: Vec<String> = (0..16).map(|n| format!("/{n}")).collect();
         assert_eq!(bodies(&answers), expected);
@@ -439,11 +444,7 @@ mod tests {
         // Each later batch goes out in one write.
         let mut second: String = (16..31).map(|n| get(&format!("/{n}"))).collect();
         second.push_str(CLOSE);
-        served
-            .client
-            .write_all(second.as_bytes())
-            .await
-            .expect("write");
+        served.send(&second).await;
         let answers = read_to_end(&mut served.client).await;
         let mut expected: Vec<String> = (16..31).map(|n| format!("/{n}")).collect();
         expected.push("/last".into());
@@ -456,11 +457,7 @@ mod tests {
         let mut served = serve();
         for n in 0..3 {
             let path = format!("/{n}");
-            served
-                .client
-                .write_all(get(&path).as_bytes())
-                .await
-                .expect("write");
+            served.send(&get(&path)).await;
             read_until(&mut served.client, &path).await;
         }
         assert_eq!(served.writes.load(Ordering::Relaxed), 3);
@@ -471,11 +468,7 @@ mod tests {
         let mut served = serve();
         // The answer to `/fast` is held: the connection is seen to pipeline.
         let requests = get("/a") + &get("/fast") + &get("/slow") + CLOSE;
-        served
-            .client
-            .write_all(requests.as_bytes())
-            .await
-            .expect("write");
+        served.send(&requests).await;
         let first = read_until(&mut served.client, "/fast").await;
         assert_eq!(bodies(&first), ["/a", "/fast"]);
         served.slow.notify_one();
@@ -487,28 +480,16 @@ mod tests {
     async fn an_answer_is_not_held_for_a_request_still_arriving() {
         let mut served = serve();
         let requests = get("/a") + &get("/b") + "GET /c HT";
-        served
-            .client
-            .write_all(requests.as_bytes())
-            .await
-            .expect("write");
+        served.send(&requests).await;
         let first = read_until(&mut served.client, "/b").await;
         assert_eq!(bodies(&first), ["/a", "/b"]);
         // Once the connection is known to pipeline, the first answer is held too.
         let requests = "TP/1.1\r\nhost: x\r\n\r\n".to_owned() + &get("/d") + "GET /e HT";
-        served
-            .client
-            .write_all(requests.as_bytes())
-            .await
-            .expect("write");
+        served.send(&requests).await;
         let second = read_until(&mut served.client, "/d").await;
         assert_eq!(bodies(&second), ["/c", "/d"]);
         let rest = "TP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
-        served
-            .client
-            .write_all(rest.as_bytes())
-            .await
-            .expect("write");
+        served.send(rest).await;
         assert_eq!(bodies(&read_to_end(&mut served.client).await), ["/e"]);
     }
 
@@ -516,11 +497,7 @@ mod tests {
     async fn an_answer_larger_than_what_is_held_keeps_its_place() {
         let mut served = serve();
         let requests = get("/a") + &get("/b") + &get("/big") + &get("/c") + CLOSE;
-        served
-            .client
-            .write_all(requests.as_bytes())
-            .await
-            .expect("write");
+        served.send(&requests).await;
         let answers = read_to_end(&mut served.client).await;
         let big = "x".repeat(40 * 1024);
         assert_eq!(bodies(&answers), ["/a", "/b", big.as_str(), "/c", "/last"]);
