@@ -191,41 +191,33 @@ impl Connection {
             http1: speaks == Speaks::Http1,
             max_header_size: protocols.max_header_size,
         };
-        let served = match speaks {
-            Speaks::Http1 => {
-                let service =
-                    hyper::service::service_fn(move |request: http::Request<Incoming>| {
-                        responder.respond(request)
-                    });
-                let connection = protocols
-                    .http1
-                    .serve_connection(TokioIo::new(Pipelined::new(io)), service)
-                    .with_upgrades();
-                Drainable::new(
-                    connection,
-                    signal,
-                    http1::UpgradeableConnection::graceful_shutdown,
-                )
-                .await
-                .map_err(BoxError::from)
-            }
+        let served = if speaks == Speaks::Http1 {
+            let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                responder.respond(request)
+            });
+            let connection = protocols
+                .http1
+                .serve_connection(TokioIo::new(Pipelined::new(io)), service)
+                .with_upgrades();
+            Drainable::new(
+                connection,
+                signal,
+                http1::UpgradeableConnection::graceful_shutdown,
+            )
+            .await
+            .map_err(BoxError::from)
+        } else {
             // hyper moves an HTTP/2 stream's future into a task of its own, a few
             // times over: boxed, it moves as a pointer.
-            Speaks::Http2 => {
-                let service =
-                    hyper::service::service_fn(move |request: http::Request<Incoming>| {
-                        Box::pin(responder.respond(request))
-                    });
+            let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                Box::pin(responder.respond(request))
+            });
+            if speaks == Speaks::Http2 {
                 let connection = protocols.http2.serve_connection(TokioIo::new(io), service);
                 Drainable::new(connection, signal, http2::Connection::graceful_shutdown)
                     .await
                     .map_err(BoxError::from)
-            }
-            Speaks::Unsure => {
-                let service =
-                    hyper::service::service_fn(move |request: http::Request<Incoming>| {
-                        Box::pin(responder.respond(request))
-                    });
+            } else {
                 let connection = protocols
                     .auto
                     .serve_connection_with_upgrades(TokioIo::new(io), service);
