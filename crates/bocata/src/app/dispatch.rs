@@ -47,15 +47,15 @@ use crate::{Error, Request, Res};
 
 impl App {
     /// Answers one request, through the app's layers if it has any.
-    pub(crate) fn handle(
+    pub(crate) fn handle<B: Into<RequestBody>>(
         &self,
-        request: http::Request<RequestBody>,
+        request: http::Request<B>,
         connection: Option<Arc<ConnectionContext>>,
-    ) -> impl Future<Output = Response<Body>> + Send + use<> {
+    ) -> impl Future<Output = Response<Body>> + Send + use<B> {
         if self.shared.layers.is_empty() {
             return Either::Left(self.answer(request, connection));
         }
-        let mut request = request.map(RequestBody::into_body);
+        let mut request = request.map(|body| body.into().into_body());
         if let Some(connection) = connection {
             request.extensions_mut().insert(connection);
         }
@@ -81,7 +81,6 @@ impl App {
                 let inner = inner.clone();
                 async move {
                     let connection = request.extensions_mut().remove::<Arc<ConnectionContext>>();
-                    let request = request.map(RequestBody::from);
                     let response = inner.answer(request, connection).await;
                     Ok::<_, Infallible>(response)
                 }
@@ -101,11 +100,11 @@ impl App {
     /// than the request itself; and the future owns what it needs, so that whoever
     /// awaits it need not hold the request either: hyper moves the future, and its
     /// size is on every request's path.
-    fn answer(
+    fn answer<B: Into<RequestBody>>(
         &self,
-        request: http::Request<RequestBody>,
+        request: http::Request<B>,
         connection: Option<Arc<ConnectionContext>>,
-    ) -> impl Future<Output = Response<Body>> + Send + use<> {
+    ) -> impl Future<Output = Response<Body>> + Send + use<B> {
         let is_head = request.method() == Method::HEAD;
         // Read the clock only when the access log is on.
         let logged = tracing::enabled!(target: "bocata::access", tracing::Level::INFO)
@@ -144,12 +143,13 @@ impl App {
     /// Everything before the view, none of which waits: the route, the method, and
     /// the answers that need no view (redirects, `OPTIONS`, errors, mounted services,
     /// WebSocket upgrades; the last three are handed back as boxed futures).
-    fn resolve(
+    fn resolve<B: Into<RequestBody>>(
         &self,
-        request: http::Request<RequestBody>,
+        request: http::Request<B>,
         connection: Option<Arc<ConnectionContext>>,
     ) -> Routed {
         let (head, body) = request.into_parts();
+        let body = body.into();
         let routes = &self.shared.routes;
         let (index, params) = match routes.lookup(head.uri.path()) {
             Lookup::Found(index, params) => (index, params),
@@ -561,7 +561,7 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let app = self.clone();
-        let request = request.map(|body| RequestBody::from(Body::new(body)));
+        let request = request.map(Body::new);
         Box::pin(async move {
             let response = app.handle(request, None).await;
             Ok(response)

@@ -35,6 +35,12 @@ impl RequestBody {
     }
 }
 
+impl From<Incoming> for RequestBody {
+    fn from(incoming: Incoming) -> Self {
+        Self::Wire(incoming)
+    }
+}
+
 impl From<Body> for RequestBody {
     fn from(body: Body) -> Self {
         Self::Boxed(body)

@@ -36,7 +36,6 @@ use super::streams::{self, Sent, Streams};
 use crate::App;
 use crate::context::{ConnectionContext, StreamTimeouts};
 use crate::error::BoxError;
-use crate::request::RequestBody;
 
 /// What the server hands each connection it serves.
 pub(super) struct Serving {
@@ -293,7 +292,6 @@ impl Responder {
             if request.version() != Version::HTTP_2 && head_size(&request) > self.max_header_size {
                 Either::Left(std::future::ready(head_too_large(self.max_header_size)))
             } else {
-                let request = request.map(RequestBody::Wire);
                 Either::Right(self.app.handle(request, Some(Arc::clone(&self.info))))
             };
         Responding {
@@ -375,7 +373,8 @@ enum Speaks {
     Http1,
     /// HTTP/2: the whole preface arrived, or ALPN agreed on `h2`.
     Http2,
-    /// The first bytes are the start of the preface and nothing more yet.
+    /// The first bytes are the start of the preface and nothing more yet, or a TLS
+    /// client named no protocol.
     Unsure,
 }
 

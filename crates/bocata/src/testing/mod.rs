@@ -477,7 +477,7 @@ impl TestClient {
             method: request.method().clone(),
             path: request.uri().path().to_owned(),
         };
-        let mut response = self.app.handle(request.map(Into::into), None).await;
+        let mut response = self.app.handle(request, None).await;
         if !is_head {
             crate::response::declare_length(&mut response);
         }
