@@ -23,7 +23,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -33,7 +33,7 @@ use futures_util::future::{BoxFuture, Either};
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use tower::ServiceExt;
 
-use super::App;
+use super::{App, Shared};
 use crate::context::ConnectionContext;
 use crate::error::{BoxError, BoxedCatch, Caught, catch_panic, render};
 use crate::headers::accepts_json;
@@ -59,7 +59,7 @@ impl App {
         if let Some(connection) = connection {
             request.extensions_mut().insert(connection);
         }
-        let stack = self.stack.get_or_init(|| self.build_stack()).clone();
+        let stack = self.shared.stack.get_or_init(|| self.build_stack()).clone();
         // Boxed: this future holds the request until the layers take it, and every
         // request's future (with layers or without) is as large as the larger way.
         Either::Right(Box::pin(async move {
@@ -70,11 +70,16 @@ impl App {
         }))
     }
 
-    /// The app's own service, wrapped in its layers in the order they were added.
+    /// The app's own service, wrapped in its layers in the order they were added. The
+    /// service inside answers with a copy of the app without layers (so that the stack
+    /// it is kept in does not keep itself alive).
     fn build_stack(&self) -> HttpService {
         let inner = App {
-            shared: Arc::clone(&self.shared),
-            stack: Arc::default(),
+            shared: Arc::new(Shared {
+                layers: Vec::new(),
+                stack: OnceLock::new(),
+                ..Shared::clone(&self.shared)
+            }),
         };
         let app = service::boxed(tower::service_fn(
             move |mut request: http::Request<Body>| {
@@ -119,11 +124,13 @@ impl App {
                 Routed::View {
                     exchange,
                     index,
-                    view,
                     method,
                 } => {
                     let Exchange { request, res } = &mut **exchange;
                     let endpoint = app.shared.routes.endpoint(*index);
+                    let Target::View(view) = &endpoint.target else {
+                        unreachable!("a request is routed to a view only at a view's endpoint")
+                    };
                     let run = app.run_hooks_and_view(endpoint, &**view, *method, request, res);
                     let outcome = catch_panic(run).await.unwrap_or_else(|p| Err(p.into()));
                     match app.finish_without_waiting(request, res, outcome) {
@@ -219,7 +226,6 @@ impl App {
                 res: Res::new(),
             }),
             index,
-            view: Arc::clone(view),
             method,
         }
     }
@@ -441,11 +447,11 @@ enum Routed {
     /// Answered by something other than a view: an error page, a mounted service, a
     /// WebSocket upgrade.
     Elsewhere(BoxFuture<'static, Response<Body>>),
-    /// To the view of the endpoint at `index`.
+    /// To the view of the endpoint at `index` (found there again, rather than a
+    /// reference to it counted for every request).
     View {
         exchange: Box<Exchange>,
         index: usize,
-        view: Arc<dyn ErasedView>,
         method: Methods,
     },
 }

@@ -63,8 +63,6 @@ use crate::{Handler, Router};
 #[derive(Clone, Default)]
 pub struct App {
     pub(crate) shared: Arc<Shared>,
-    /// The app inside its layers, built on first use when there are layers.
-    stack: Arc<OnceLock<HttpService>>,
 }
 
 impl std::fmt::Debug for App {
@@ -95,6 +93,8 @@ pub(crate) struct Shared {
     /// Whether every default error page is problem JSON, whatever the client accepts.
     json_errors: bool,
     layers: Vec<BoxLayer>,
+    /// The app inside its layers, built on first use when there are layers.
+    stack: OnceLock<HttpService>,
     /// The startup and shutdown hooks.
     pub(crate) lifecycle: Lifecycle,
 }
@@ -106,8 +106,9 @@ impl App {
     }
 
     fn shared_mut(&mut self) -> &mut Shared {
-        self.stack = Arc::default();
-        Arc::make_mut(&mut self.shared)
+        let shared = Arc::make_mut(&mut self.shared);
+        shared.stack = OnceLock::new();
+        shared
     }
 
     pub(crate) fn context_mut(&mut self) -> &mut AppContext {
