@@ -182,14 +182,14 @@ impl Connection {
             activity,
             signal,
         } = self;
-        let responder = Responder {
+        let responder = Arc::new(Responder {
             app,
             info: Arc::new(info),
             exchange,
             activity,
             http1: speaks == Speaks::Http1,
             max_header_size: protocols.max_header_size,
-        };
+        });
         let served = if speaks == Speaks::Http1 {
             let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
                 responder.respond(request)
@@ -265,8 +265,9 @@ fn head_size<B>(request: &http::Request<B>) -> usize {
     request.method().as_str().len() + 1 + target + VERSION_AND_ENDS + fields
 }
 
-/// What answering a request on one connection needs.
-struct Responder {
+/// What answering a request on one connection needs, shared by its requests: each
+/// holds it (one reference, counted once) until its response body is sent.
+pub(super) struct Responder {
     app: App,
     info: Arc<ConnectionContext>,
     /// The limits of the response being sent on an HTTP/1 connection, or of an
@@ -277,16 +278,25 @@ struct Responder {
     max_header_size: usize,
 }
 
+impl AsRef<Activity> for Responder {
+    fn as_ref(&self) -> &Activity {
+        &self.activity
+    }
+}
+
+/// A request in flight, with its connection's [`Responder`].
+pub(super) type Answering = InFlight<Arc<Responder>>;
+
 impl Responder {
     /// The response to `request`, counted as in flight until its body is sent.
     ///
     /// The request is routed here, when hyper hands it over, so that the future hyper
     /// keeps (and moves) holds what routing made of it rather than the request too.
     fn respond(
-        &self,
+        self: &Arc<Self>,
         request: http::Request<Incoming>,
     ) -> impl Future<Output = Result<Response<Sent>, Infallible>> + Send + use<> {
-        let in_flight = self.activity.begin();
+        let in_flight = InFlight::begin(Arc::clone(self), self.http1);
         // An HTTP/2 request's head was limited by hyper, field by field.
         let answer =
             if request.version() != Version::HTTP_2 && head_size(&request) > self.max_header_size {
@@ -297,9 +307,6 @@ impl Responder {
         Responding {
             answer,
             in_flight: Some(in_flight),
-            exchange: Arc::clone(&self.exchange),
-            app_limits: self.app.shared.context.stream_timeouts,
-            http1: self.http1,
         }
     }
 }
@@ -311,11 +318,7 @@ pin_project_lite::pin_project! {
     struct Responding<F> {
         #[pin]
         answer: F,
-        in_flight: Option<InFlight>,
-        // The limits of the response being sent on an HTTP/1 connection.
-        exchange: Arc<Exchange>,
-        app_limits: StreamTimeouts,
-        http1: bool,
+        in_flight: Option<Answering>,
     }
 }
 
@@ -325,22 +328,23 @@ impl<F: Future<Output = Response<Body>>> Future for Responding<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let mut response = ready!(this.answer.poll(cx));
-        // Only an HTTP/2 request runs in a stream's task; an HTTP/1 connection does
-        // not even look.
-        let stream = if *this.http1 {
-            None
-        } else {
-            streams::current()
-        };
-        let limits = limits(&mut response, *this.app_limits);
-        stream
-            .as_ref()
-            .unwrap_or(this.exchange)
-            .begin_response(limits);
         let in_flight = this
             .in_flight
             .take()
             .expect("a response future polled after it completed");
+        let responder = in_flight.owner();
+        // Only an HTTP/2 request runs in a stream's task; an HTTP/1 connection does
+        // not even look.
+        let stream = if responder.http1 {
+            None
+        } else {
+            streams::current()
+        };
+        let limits = limits(&mut response, responder.app.shared.context.stream_timeouts);
+        stream
+            .as_ref()
+            .unwrap_or(&responder.exchange)
+            .begin_response(limits);
         Poll::Ready(Ok(response.map(|body| Sent::new(body, in_flight, stream))))
     }
 }

@@ -3,6 +3,7 @@
 //! a keep-alive connection left idle. hyper has no idle timeout of its own, and the wait
 //! for a connection's first bytes (to tell HTTP/1 from HTTP/2) has none at all.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -25,11 +26,16 @@ impl Activity {
         Arc::default()
     }
 
-    /// Marks a request in flight until the returned guard is dropped (with its
-    /// response body, so a long download is not idle).
-    pub(super) fn begin(self: &Arc<Self>) -> InFlight {
-        self.0.fetch_add(EVENT + IN_FLIGHT, Ordering::AcqRel);
-        InFlight(Arc::clone(self))
+    /// Adds `n` to the word: with a load and a store when this task is its only
+    /// writer (an atomic read-modify-write costs a request more than the rest of the
+    /// counting together), atomically otherwise. The watchdog only reads it.
+    fn add(&self, n: u64, alone: bool) {
+        if alone {
+            let word = self.0.load(Ordering::Relaxed);
+            self.0.store(word.wrapping_add(n), Ordering::Release);
+        } else {
+            self.0.fetch_add(n, Ordering::AcqRel);
+        }
     }
 
     /// Whether a request has begun on the connection.
@@ -50,15 +56,42 @@ impl Activity {
     }
 }
 
-/// A request in flight; see [`Activity::begin`].
-#[derive(Debug)]
-pub(super) struct InFlight(Arc<Activity>);
+impl AsRef<Activity> for Activity {
+    fn as_ref(&self) -> &Activity {
+        self
+    }
+}
 
-impl Drop for InFlight {
+/// A request in flight on the connection whose [`Activity`] `owner` leads to, until
+/// the guard is dropped (with the request's response body, so a long download is not
+/// idle). The owner is whatever the request keeps of its connection anyway, so that
+/// counting it costs no reference of its own.
+#[derive(Debug)]
+pub(super) struct InFlight<O: Deref<Target: AsRef<Activity>>> {
+    owner: O,
+    alone: bool,
+}
+
+impl<O: Deref<Target: AsRef<Activity>>> InFlight<O> {
+    /// Marks a request in flight. `alone` says the connection's requests all begin and
+    /// end on its own task (HTTP/1, where they come one after another), so that no
+    /// other thread writes the count meanwhile.
+    pub(super) fn begin(owner: O, alone: bool) -> Self {
+        owner.as_ref().add(EVENT + IN_FLIGHT, alone);
+        Self { owner, alone }
+    }
+
+    /// What the guard was made with.
+    pub(super) fn owner(&self) -> &O {
+        &self.owner
+    }
+}
+
+impl<O: Deref<Target: AsRef<Activity>>> Drop for InFlight<O> {
     fn drop(&mut self) {
         // Adds 2^32 - 1: the in-flight half (at least 1, for this guard's request)
         // goes down by one, and its carry is the event.
-        self.0.0.fetch_add(EVENT - IN_FLIGHT, Ordering::AcqRel);
+        self.owner.as_ref().add(EVENT - IN_FLIGHT, self.alone);
     }
 }
 
@@ -108,7 +141,7 @@ mod tests {
     async fn a_request_in_flight_is_never_idle_and_idleness_after_it_is_bounded() {
         let activity = Activity::new();
         let watch = tokio::spawn(idle(Arc::clone(&activity), FIRST, BETWEEN));
-        let request = activity.begin();
+        let request = InFlight::begin(Arc::clone(&activity), false);
         tokio::time::sleep(Duration::from_secs(500)).await;
         assert!(!watch.is_finished(), "a request in flight is never idle");
         drop(request);
@@ -130,22 +163,38 @@ mod tests {
         assert!(waiting.await.is_err(), "never closed, and no spinning");
         let activity = Activity::new();
         let watch = tokio::spawn(idle(Arc::clone(&activity), Duration::ZERO, BETWEEN));
-        drop(activity.begin());
+        drop(InFlight::begin(Arc::clone(&activity), false));
         tokio::time::sleep(BETWEEN * 3).await;
         assert!(watch.is_finished(), "the keep-alive limit still holds");
     }
 
     #[tokio::test(start_paused = true)]
     async fn requests_that_keep_coming_keep_the_connection() {
-        let activity = Activity::new();
-        let watch = tokio::spawn(idle(Arc::clone(&activity), FIRST, BETWEEN));
-        for _ in 0..20 {
-            drop(activity.begin());
-            tokio::time::sleep(BETWEEN / 2).await;
-            assert!(
-                !watch.is_finished(),
-                "a request every half period is not idle"
-            );
+        for alone in [false, true] {
+            let activity = Activity::new();
+            let watch = tokio::spawn(idle(Arc::clone(&activity), FIRST, BETWEEN));
+            for _ in 0..20 {
+                drop(InFlight::begin(Arc::clone(&activity), alone));
+                tokio::time::sleep(BETWEEN / 2).await;
+                assert!(
+                    !watch.is_finished(),
+                    "a request every half period is not idle (alone: {alone})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn requests_counted_by_their_own_task_count_like_the_others() {
+        for alone in [false, true] {
+            let activity = Activity::new();
+            let first = InFlight::begin(Arc::clone(&activity), alone);
+            let second = InFlight::begin(Arc::clone(&activity), alone);
+            assert_eq!(activity.read(), (2, true));
+            drop(first);
+            assert_eq!(activity.read(), (3, true), "one still in flight");
+            drop(second);
+            assert_eq!(activity.read(), (4, false), "alone: {alone}");
         }
     }
 }

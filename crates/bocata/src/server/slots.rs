@@ -197,6 +197,7 @@ impl Drop for Candidate {
 mod tests {
     use std::net::Ipv4Addr;
 
+    use super::super::idle::InFlight;
     use super::*;
 
     const HOME: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -219,7 +220,7 @@ mod tests {
             let slot = admitted(slots.admit(HOME));
             let activity = Activity::new();
             if busy {
-                requests.push(activity.begin());
+                requests.push(InFlight::begin(Arc::clone(&activity), false));
             }
             let close = CancellationToken::new();
             held.push((slot, slots.serving(activity, close.clone())));
@@ -241,7 +242,7 @@ mod tests {
     fn a_connection_that_never_sent_a_request_goes_before_one_idle_between_requests() {
         let slots = Slots::new(2, None);
         let kept_alive = Activity::new();
-        drop(kept_alive.begin());
+        drop(InFlight::begin(Arc::clone(&kept_alive), false));
         let (older, newer) = (CancellationToken::new(), CancellationToken::new());
         let _first = (
             admitted(slots.admit(HOME)),
@@ -261,7 +262,7 @@ mod tests {
         let slots = Slots::new(1, None);
         let _slot = admitted(slots.admit(HOME));
         let activity = Activity::new();
-        let _request = activity.begin();
+        let _request = InFlight::begin(Arc::clone(&activity), false);
         let close = CancellationToken::new();
         let _serving = slots.serving(activity, close.clone());
         assert!(matches!(slots.admit(HOME), Admission::Full));

@@ -21,8 +21,8 @@ use http_body::{Frame, SizeHint};
 use tokio::time::Instant;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
+use super::connection::Answering;
 use super::exchange::Exchange;
-use super::idle::InFlight;
 use crate::context::StreamTimeouts;
 use crate::response::Expired;
 use crate::timer::Timer;
@@ -176,12 +176,12 @@ impl Future for Overdue {
 /// chunk (from the moment it is handed to hyper, until hyper comes back for more).
 pub(super) struct Sent {
     inner: Body,
-    _in_flight: InFlight,
+    _in_flight: Answering,
     stream: Option<Arc<Exchange>>,
 }
 
 impl Sent {
-    pub(super) fn new(inner: Body, in_flight: InFlight, stream: Option<Arc<Exchange>>) -> Self {
+    pub(super) fn new(inner: Body, in_flight: Answering, stream: Option<Arc<Exchange>>) -> Self {
         if let Some(stream) = &stream {
             stream.wait_for_client();
         }
