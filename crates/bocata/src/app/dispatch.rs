@@ -168,6 +168,9 @@ impl App {
             }
         };
         let endpoint = routes.endpoint(index);
+        // The view itself is wanted here only to accept a WebSocket; the view's future
+        // finds it again at the endpoint.
+        #[cfg_attr(not(feature = "websocket"), expect(unused_variables))]
         let view = match &endpoint.target {
             Target::View(view) => view,
             Target::Service { service, prefix } => {
@@ -248,7 +251,10 @@ impl App {
         request: &mut Request,
         res: &mut Res,
     ) -> crate::Result {
-        self.run_before(endpoint, method, request, res).await?;
+        // Most routes have nothing to run before their view: then nothing is awaited.
+        if self.runs_before(endpoint, request) {
+            self.run_before(endpoint, method, request, res).await?;
+        }
         if !res.is_complete() {
             view.call(method, request, res).await?;
         }
@@ -259,6 +265,20 @@ impl App {
             }
         }
         Ok(())
+    }
+
+    /// Whether [`run_before`](Self::run_before) has anything to do for `request` at
+    /// `endpoint`.
+    fn runs_before(
+        &self,
+        endpoint: &Endpoint,
+        #[cfg_attr(not(feature = "redis"), expect(unused_variables))] request: &Request,
+    ) -> bool {
+        #[cfg(feature = "redis")]
+        if request.context.sessions.store.is_some() {
+            return true;
+        }
+        !self.shared.hooks.before.is_empty() || !endpoint.hooks.before.is_empty()
     }
 
     /// The app's and the route's before hooks for `method`, until one completes the

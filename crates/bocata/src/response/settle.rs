@@ -14,7 +14,7 @@
 //!   known, and no body: a stream is dropped unread, never started.
 
 use crate::body::Body;
-use http::{HeaderValue, Response, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use http_body::Body as _;
 
 /// Settles `response`'s body and `Content-Length`, for a HEAD request if `head`.
@@ -31,7 +31,7 @@ pub(crate) fn settle(response: &mut Response<Body>, head: bool) {
             response
                 .headers_mut()
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-        } else {
+        } else if has_length(response.headers()) {
             response.headers_mut().remove(header::CONTENT_LENGTH);
         }
     }
@@ -52,6 +52,12 @@ pub(crate) fn declare_length(response: &mut Response<Body>) {
             .headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     }
+}
+
+/// Whether `headers` has a `Content-Length`: looked for name by name among the few
+/// headers most responses have, which costs less than hashing the name.
+fn has_length(headers: &HeaderMap) -> bool {
+    headers.len() > 8 || headers.keys().any(|name| name == header::CONTENT_LENGTH)
 }
 
 /// Whether responses with `status` carry no body.
@@ -139,6 +145,26 @@ mod tests {
                 case.typed,
                 "case {i}"
             );
+        }
+    }
+
+    #[test]
+    fn a_set_length_is_dropped_among_few_headers_and_among_many() {
+        for others in [0, 3, 8, 20] {
+            let mut response = response(200, Body::from("hello"), None);
+            for i in 0..others {
+                let name =
+                    http::HeaderName::try_from(format!("x-extra-{i}")).unwrap_or(header::SERVER);
+                response
+                    .headers_mut()
+                    .append(name, HeaderValue::from_static("1"));
+            }
+            response
+                .headers_mut()
+                .append(header::CONTENT_LENGTH, HeaderValue::from_static("99"));
+            settle(&mut response, false);
+            assert_eq!(length(&response), None, "{others} other headers");
+            assert_eq!(response.headers().len(), others + 1, "the others stay");
         }
     }
 
