@@ -166,3 +166,47 @@ async fn generic_views() {
     let client = TestClient::new(App::new().route("/", Echo { value: [1, 2, 3] }));
     assert_eq!(client.get("/").send().await.text(), "[1,2,3]");
 }
+
+/// A view with a method that never waits (called as a plain function) beside one whose
+/// only wait is inside a macro (awaited as a future).
+struct Shout;
+
+#[bocata::view]
+impl Shout {
+    async fn on_get(&self, req: &Request, res: &mut Res) -> Result {
+        let times: usize = req.param("times")?;
+        if times == 0 {
+            return Err(bocata::Error::new(400, "say it at least once"));
+        }
+        if times == 13 {
+            panic!("unlucky");
+        }
+        let words = (0..times).map(|_| "hey").collect::<Vec<_>>();
+        res.text(words.join(" "));
+        Ok(())
+    }
+
+    async fn on_post(&self, req: &Request, res: &mut Res) -> Result {
+        let (body,) = tokio::join!(req.text());
+        res.text(body?.to_uppercase());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn methods_that_never_wait_answer_fail_and_panic_like_the_others() {
+    let client = TestClient::new(App::new().route("/shout/{times}", Shout));
+    assert_eq!(client.get("/shout/2").send().await.text(), "hey hey");
+    let res = client.get("/shout/0").send().await;
+    assert_eq!(res.status(), 400, "an early return with an error");
+    let res = client.get("/shout/x").send().await;
+    assert_eq!(res.status(), 400, "`?` on a bad parameter");
+    let res = client.get("/shout/13").send().await;
+    assert_eq!(res.status(), 500, "a panic is caught");
+    assert_eq!(client.get("/shout/1").send().await.text(), "hey");
+    let res = client.post("/shout/1").body("quiet").send().await;
+    assert_eq!(res.text(), "QUIET", "the method that waits is awaited");
+    let res = client.head("/shout/3").send().await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.header("content-length"), Some("11"));
+}

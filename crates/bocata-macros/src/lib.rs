@@ -6,8 +6,8 @@
 mod openapi;
 
 use proc_macro::TokenStream;
-use proc_macro2::Span;
-use quote::{format_ident, quote};
+use proc_macro2::{Spacing, Span, TokenTree};
+use quote::{ToTokens, format_ident, quote};
 use syn::{FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, parse_macro_input, spanned::Spanned};
 
 use crate::openapi::Declared;
@@ -73,6 +73,8 @@ fn expand(item: ItemImpl, errors: &mut Vec<syn::Error>) -> proc_macro2::TokenStr
     let mut other_items = Vec::new();
     let mut methods = Vec::new();
     let mut operations = Vec::new();
+    // The methods that never wait, each with the plain function that runs it.
+    let mut ready = Vec::new();
     let mut mistakes = 0;
     for impl_item in item.items {
         let ImplItem::Fn(func) = &impl_item else {
@@ -96,7 +98,12 @@ fn expand(item: ItemImpl, errors: &mut Vec<syn::Error>) -> proc_macro2::TokenStr
                 if method != "WEBSOCKET" {
                     operations.push(openapi::operation(method, &declared, &typed));
                 }
-                if typed.is_empty() {
+                if method != "WEBSOCKET" && typed.is_empty() && never_waits(&func) {
+                    let (wrapper, inner) = as_plain_call(func);
+                    ready.push((methods[methods.len() - 1].clone(), inner.sig.ident.clone()));
+                    view_items.push(ImplItem::Fn(wrapper));
+                    other_items.push(ImplItem::Fn(inner));
+                } else if typed.is_empty() {
                     view_items.push(ImplItem::Fn(func));
                 } else {
                     let (wrapper, inner) = with_typed_arguments(func, &typed);
@@ -134,10 +141,31 @@ fn expand(item: ItemImpl, errors: &mut Vec<syn::Error>) -> proc_macro2::TokenStr
             }
         }
     };
+    let call_ready = if ready.is_empty() {
+        quote!()
+    } else {
+        let (constants, plain): (Vec<_>, Vec<_>) = ready.into_iter().unzip();
+        quote! {
+            fn call_ready(
+                &self,
+                method: ::bocata::Methods,
+                req: &::bocata::Request,
+                res: &mut ::bocata::Res,
+            ) -> ::std::option::Option<::bocata::Result> {
+                #(
+                    if method == ::bocata::Methods::#constants {
+                        return ::std::option::Option::Some(self.#plain(req, res));
+                    }
+                )*
+                ::std::option::Option::None
+            }
+        }
+    };
     quote! {
         #inherent
         #(#attrs)*
         impl #impl_generics ::bocata::View for #self_ty #where_clause {
+            #call_ready
             fn methods(&self) -> ::bocata::Methods {
                 ::bocata::Methods::EMPTY #(.with(::bocata::Methods::#methods))*
             }
@@ -192,6 +220,102 @@ fn with_typed_arguments(mut func: ImplItemFn, typed: &[syn::Type]) -> (ImplItemF
     (wrapper, func)
 }
 
+/// Macros that never expand to an `.await`: std's, and the logging and JSON ones views
+/// use. A call to any other macro may hide one, so a method that calls one is awaited.
+const NEVER_WAITING_MACROS: [&str; 34] = [
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "concat",
+    "dbg",
+    "debug",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "env",
+    "eprint",
+    "eprintln",
+    "error",
+    "file",
+    "format",
+    "format_args",
+    "include_bytes",
+    "include_str",
+    "info",
+    "json",
+    "line",
+    "matches",
+    "panic",
+    "print",
+    "println",
+    "stringify",
+    "todo",
+    "trace",
+    "unimplemented",
+    "unreachable",
+    "vec",
+    "warn",
+    "write",
+    "writeln",
+];
+
+/// Whether `func` (an `on_*` method of `&self`, the request and the response) never
+/// waits: its body has no `.await`, nor a call to a macro that could expand to one.
+/// Such a method is finished by the time its future is first polled, so bocata may call
+/// it as a plain function.
+fn never_waits(func: &ImplItemFn) -> bool {
+    fn may_wait(tokens: proc_macro2::TokenStream) -> bool {
+        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+        let before = |i: usize| i.checked_sub(1).map(|i| &tokens[i]);
+        tokens.iter().enumerate().any(|(i, token)| match token {
+            TokenTree::Group(group) => may_wait(group.stream()),
+            TokenTree::Ident(ident) => {
+                ident == "await"
+                    && matches!(before(i), Some(TokenTree::Punct(p)) if p.as_char() == '.')
+            }
+            // A macro call: `name!(…)`, `name![…]` or `name! {…}`.
+            TokenTree::Punct(bang) if bang.as_char() == '!' && bang.spacing() == Spacing::Alone => {
+                match (before(i), tokens.get(i + 1)) {
+                    (Some(TokenTree::Ident(name)), Some(TokenTree::Group(_))) => {
+                        let name = name.to_string();
+                        // `if !(…)`: a keyword is no macro's name.
+                        let keyword = ["if", "while", "match", "return", "in", "else", "break"];
+                        !keyword.contains(&name.as_str())
+                            && !NEVER_WAITING_MACROS.contains(&name.as_str())
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        })
+    }
+    let receiver = matches!(func.sig.inputs.first(), Some(FnArg::Receiver(_)));
+    receiver && func.sig.inputs.len() == 3 && !may_wait(func.block.to_token_stream())
+}
+
+/// A method that never waits becomes two: the `View` method, an `async fn` that calls
+/// the second, and the method as written, as a plain function under a hidden name,
+/// which bocata's `call_ready` calls directly. (The wrapper has the span of the method's
+/// signature, so that a mistake in it is reported there.)
+fn as_plain_call(mut func: ImplItemFn) -> (ImplItemFn, ImplItemFn) {
+    let name = func.sig.ident.clone();
+    let plain_name = format_ident!("__bocata_plain_{}", name);
+    let wrapper: ImplItemFn = syn::parse_quote_spanned! {func.sig.span()=>
+        async fn #name(
+            &self,
+            __bocata_req: &::bocata::Request,
+            __bocata_res: &mut ::bocata::Res,
+        ) -> ::bocata::Result {
+            self.#plain_name(__bocata_req, __bocata_res)
+        }
+    };
+    func.sig.ident = plain_name;
+    func.sig.asyncness = None;
+    func.attrs.retain(|attr| !attr.path().is_ident("doc"));
+    func.attrs.push(syn::parse_quote!(#[doc(hidden)]));
+    (wrapper, func)
+}
+
 /// Where a function of the block goes.
 enum Place {
     /// An `on_*` method of the `View` impl, with the `Methods` constant it enables.
@@ -233,5 +357,87 @@ fn classify(func: &syn::ImplItemFn) -> syn::Result<Place> {
         ))
     } else {
         Ok(Place::Inherent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn method(body: &proc_macro2::TokenStream) -> ImplItemFn {
+        syn::parse_quote! {
+            async fn on_get(&self, req: &Request, res: &mut Res) -> Result #body
+        }
+    }
+
+    #[test]
+    fn a_method_without_await_or_unknown_macros_never_waits() {
+        let body = quote!({
+            let n: u32 = req.param("n")?;
+            if n == 0 {
+                panic!("zero");
+            }
+            res.text(format!("{n} {}", vec![1, 2].len()));
+            tracing::info!(n, "answered");
+            Ok(())
+        });
+        assert!(never_waits(&method(&body)));
+    }
+
+    #[test]
+    fn an_await_anywhere_or_a_macro_that_may_hide_one_means_waiting() {
+        let bodies = [
+            quote!({
+                req.text().await?;
+                Ok(())
+            }),
+            quote!({
+                let f = async { req.bytes().await };
+                Ok(())
+            }),
+            quote!({
+                if x {
+                    for _ in 0..2 {
+                        thing().await;
+                    }
+                }
+                Ok(())
+            }),
+            quote!({
+                let (a,) = tokio::join!(req.text());
+                Ok(())
+            }),
+            quote!({
+                my_macro! { 1 };
+                Ok(())
+            }),
+        ];
+        for body in bodies {
+            assert!(!never_waits(&method(&body)), "{body}");
+        }
+    }
+
+    #[test]
+    fn not_equal_and_negation_are_not_macro_calls() {
+        let body = quote!({
+            if a != b && !(c) {
+                res.text("x");
+            }
+            if !(d) {
+                return Ok(());
+            }
+            Ok(())
+        });
+        assert!(never_waits(&method(&body)));
+    }
+
+    #[test]
+    fn a_method_with_typed_arguments_waits_for_them() {
+        let func: ImplItemFn = syn::parse_quote! {
+            async fn on_post(&self, req: &Request, res: &mut Res, form: Form<Login>) -> Result {
+                Ok(())
+            }
+        };
+        assert!(!never_waits(&func));
     }
 }

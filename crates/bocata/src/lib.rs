@@ -175,6 +175,12 @@ pub use view::{FnView, Handler, Methods, View, delete, get, patch, post, put};
 ///     }
 /// }
 /// ```
+///
+/// A method whose body never waits (no `.await`, and no macro that could hide one:
+/// std's macros such as `format!` and `panic!`, `json!` and the logging macros are
+/// known not to) is called as a plain function, so that no future is made and put on
+/// the heap for it; one that waits is awaited. Either way it answers, fails and panics
+/// alike.
 pub use bocata_macros::view;
 
 pub use ::cookie::Cookie;

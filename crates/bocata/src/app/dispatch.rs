@@ -256,7 +256,11 @@ impl App {
             self.run_before(endpoint, method, request, res).await?;
         }
         if !res.is_complete() {
-            view.call(method, request, res).await?;
+            // A view method that never waits is a plain call: no future, no allocation.
+            match view.call_ready(method, request, res) {
+                Some(outcome) => outcome?,
+                None => view.call(method, request, res).await?,
+            }
         }
         let (app, route) = (&self.shared.hooks, &endpoint.hooks);
         for (methods, hook) in route.after.iter().chain(&app.after) {

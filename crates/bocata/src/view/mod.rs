@@ -188,6 +188,15 @@ pub trait View: Send + Sync + 'static {
             _ => Box::pin(not_implemented(req, res)),
         }
     }
+
+    /// The outcome of the `on_*` method for `method` when that method never waits:
+    /// then it is run as a plain call, and no future is made for it nor put on the
+    /// heap. `None` when it must be awaited. `#[bocata::view]` writes it for the
+    /// methods whose body has no `.await`; a view written by hand keeps the default.
+    #[doc(hidden)]
+    fn call_ready(&self, _method: Methods, _req: &Request, _res: &mut Res) -> Option<Result> {
+        None
+    }
 }
 
 /// The body of the `on_*` methods a view does not override. bocata checks
@@ -236,6 +245,8 @@ pub(crate) trait ErasedView: Send + Sync + 'static {
         req: &'a Request,
         res: &'a mut Res,
     ) -> BoxFuture<'a, Result>;
+
+    fn call_ready(&self, method: Methods, req: &Request, res: &mut Res) -> Option<Result>;
 
     #[cfg(feature = "websocket")]
     fn call_websocket<'a>(
@@ -291,6 +302,10 @@ impl<V: View> ErasedView for V {
         res: &'a mut Res,
     ) -> BoxFuture<'a, Result> {
         View::call_boxed(self, method, req, res, sealed::Token)
+    }
+
+    fn call_ready(&self, method: Methods, req: &Request, res: &mut Res) -> Option<Result> {
+        View::call_ready(self, method, req, res)
     }
 }
 
