@@ -180,10 +180,26 @@ impl Routes {
         })
     }
 
+    /// The index of the route without parameters at `path`: among a few, by looking
+    /// at each in turn (their lengths, until one is longer), which costs less than the
+    /// steps of a binary search; among more, by the binary search.
+    fn find_static(&self, path: &str) -> Option<usize> {
+        const FEW: usize = 8;
+        if self.statics.len() <= FEW {
+            return self
+                .statics
+                .iter()
+                .take_while(|(pattern, _)| pattern.len() <= path.len())
+                .find(|(pattern, _)| **pattern == *path)
+                .map(|&(_, index)| index);
+        }
+        self.search(path).ok().map(|at| self.statics[at].1)
+    }
+
     /// The endpoint index and parameter ranges for `path`.
     fn find(&self, path: &str) -> Option<(usize, ParamRanges)> {
-        if let Ok(at) = self.search(path) {
-            return Some((self.statics[at].1, ParamRanges::new()));
+        if let Some(index) = self.find_static(path) {
+            return Some((index, ParamRanges::new()));
         }
         let matched = self.router.at(path).ok()?;
         let base = path.as_ptr() as usize;
@@ -238,6 +254,31 @@ mod tests {
         );
         assert_eq!(found("/a{{b}}"), None);
         assert!(matches!(routes.lookup("/users"), Lookup::RedirectTo(p) if p == "/users/"));
+    }
+
+    #[test]
+    fn few_and_many_static_routes_are_each_found_and_nothing_else() {
+        for count in [1, 3, 8, 9, 40] {
+            let patterns: Vec<String> = (0..count)
+                .map(|i| format!("/r{}", "x".repeat(i % 7) + &i.to_string()))
+                .collect();
+            let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+            let (routes, _) = routes(&refs);
+            for (index, pattern) in patterns.iter().enumerate() {
+                assert_eq!(
+                    routes.find_static(pattern),
+                    Some(index),
+                    "{count} routes: {pattern}"
+                );
+            }
+            for missing in ["/", "/r", "/rz0", "/r0/", "/rxxxxxxxxxxxxxx99"] {
+                assert_eq!(
+                    routes.find_static(missing),
+                    None,
+                    "{count} routes: {missing}"
+                );
+            }
+        }
     }
 
     #[test]
