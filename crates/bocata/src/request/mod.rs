@@ -7,6 +7,7 @@ pub mod multipart;
 mod pace;
 
 use std::any::{TypeId, type_name};
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -150,12 +151,17 @@ impl Request {
                 "route `{pattern}` has no parameter `{name}`"
             )));
         };
-        let value = percent_decode_str(raw).decode_utf8().map_err(|_| {
-            Error::new(
-                StatusCode::BAD_REQUEST,
-                format!("path parameter `{name}` is not valid UTF-8"),
-            )
-        })?;
+        // Most values have nothing to decode, and a path is valid UTF-8 already.
+        let value = if raw.contains('%') {
+            percent_decode_str(raw).decode_utf8().map_err(|_| {
+                Error::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("path parameter `{name}` is not valid UTF-8"),
+                )
+            })?
+        } else {
+            Cow::Borrowed(raw)
+        };
         value.parse().map_err(|e| {
             Error::new(
                 StatusCode::BAD_REQUEST,
