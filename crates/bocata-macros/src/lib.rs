@@ -100,7 +100,10 @@ fn expand(item: ItemImpl, errors: &mut Vec<syn::Error>) -> proc_macro2::TokenStr
                 }
                 if method != "WEBSOCKET" && typed.is_empty() && never_waits(&func) {
                     let (wrapper, inner) = as_plain_call(func);
-                    ready.push((methods[methods.len() - 1].clone(), inner.sig.ident.clone()));
+                    ready.push((
+                        Ident::new(method, Span::call_site()),
+                        inner.sig.ident.clone(),
+                    ));
                     view_items.push(ImplItem::Fn(wrapper));
                     other_items.push(ImplItem::Fn(inner));
                 } else if typed.is_empty() {
