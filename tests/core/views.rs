@@ -210,3 +210,31 @@ async fn methods_that_never_wait_answer_fail_and_panic_like_the_others() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.header("content-length"), Some("11"));
 }
+
+/// The macro on `impl View for …`, with a method that never waits and one that does.
+struct Spelled;
+
+#[bocata::view]
+impl View for Spelled {
+    async fn on_get(&self, _req: &Request, res: &mut Res) -> Result {
+        res.text("spelled out");
+        Ok(())
+    }
+
+    async fn on_put(&self, req: &Request, res: &mut Res) -> Result {
+        let body = req.text().await?;
+        res.text(body.len().to_string());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_macro_on_impl_view_for_makes_the_same_view() {
+    let client = TestClient::new(App::new().route("/", Spelled));
+    assert_eq!(client.get("/").send().await.text(), "spelled out");
+    assert_eq!(client.put("/").body("four").send().await.text(), "4");
+    assert_eq!(
+        client.options("/").send().await.header("allow"),
+        Some("GET, HEAD, PUT, OPTIONS")
+    );
+}
