@@ -71,7 +71,7 @@ impl Res {
         }
         // Taken field by field: the `Res` stays where it is.
         let mut status = self.status;
-        let mut headers = std::mem::take(&mut self.headers);
+        let mut headers = self.headers.take().unwrap_or_default();
         let content = std::mem::take(&mut self.content);
         let implied_type = self.implied_type.take();
         let disposition = self.disposition;

@@ -149,7 +149,9 @@ struct StreamSettings {
 #[derive(Default)]
 pub struct Res {
     status: StatusCode,
-    headers: HeaderMap,
+    /// `None` until a header is set, and again once the response is finished: then a
+    /// `Res` without headers of its own has no map to drop.
+    headers: Option<HeaderMap>,
     content: Content,
     implied_type: Option<HeaderValue>,
     disposition: Disposition,
@@ -163,7 +165,7 @@ impl std::fmt::Debug for Res {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Res")
             .field("status", &self.status)
-            .field("headers", &self.headers)
+            .field("headers", self.headers())
             .field("content", &self.content)
             .field("background", &self.background.len())
             .finish_non_exhaustive()
@@ -173,6 +175,11 @@ impl std::fmt::Debug for Res {
 impl Res {
     pub(crate) fn new() -> Self {
         Self::default()
+    }
+
+    /// The headers, made when the first is set.
+    fn header_map(&mut self) -> &mut HeaderMap {
+        self.headers.get_or_insert_with(HeaderMap::new)
     }
 
     fn fail(&mut self, error: ResError) -> &mut Self {
@@ -269,7 +276,7 @@ impl Res {
     ) -> &mut Self {
         match pair {
             Ok((name, value)) => {
-                put(&mut self.headers, name, value);
+                put(self.header_map(), name, value);
                 self
             }
             Err(error) => self.fail(ResError::Header { setter, error }),
@@ -291,7 +298,7 @@ impl Res {
     {
         match value.try_into() {
             Ok(value) => {
-                self.headers.insert(header::CONTENT_TYPE, value);
+                self.header_map().insert(header::CONTENT_TYPE, value);
                 self
             }
             Err(e) => self.fail(ResError::Header {
@@ -657,7 +664,7 @@ impl Res {
     pub fn cookie(&mut self, cookie: impl Into<::cookie::Cookie<'static>>) -> &mut Self {
         match cookie::set_cookie(cookie.into()) {
             Ok(value) => {
-                self.headers.append(header::SET_COOKIE, value);
+                self.header_map().append(header::SET_COOKIE, value);
                 self
             }
             Err(e) => self.fail(e),

@@ -3,6 +3,8 @@
 //! follow `http::Response`'s words where they do not clash (`headers`), and say what
 //! they read where they would (`status_code`).
 
+use std::sync::LazyLock;
+
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::{Content, HTML, JSON, Res, TEXT};
@@ -61,18 +63,19 @@ impl Res {
     /// until the response is finished: read it with
     /// [`content_type_value`](Self::content_type_value).
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        static NONE: LazyLock<HeaderMap> = LazyLock::new(HeaderMap::new);
+        self.headers.as_ref().unwrap_or(&NONE)
     }
 
     /// The headers, to change as a whole.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.headers
+        self.header_map()
     }
 
     /// The `Content-Type` the response will have: the one set explicitly, or the one
     /// its body implies.
     pub fn content_type_value(&self) -> Option<&HeaderValue> {
-        self.headers
+        self.headers()
             .get(header::CONTENT_TYPE)
             .or(self.implied_type.as_ref())
     }
@@ -110,6 +113,15 @@ mod tests {
         let mut res = Res::new();
         assert_eq!(res.body_kind(), BodyKind::Empty);
         assert!(!res.has_body());
+        assert!(res.headers().is_empty(), "no header set yet");
+        assert_eq!(res.content_type_value(), None);
+        res.headers_mut()
+            .insert("x-zero", HeaderValue::from_static("0"));
+        assert_eq!(
+            res.headers()["x-zero"],
+            "0",
+            "the map is made when first wanted"
+        );
         res.status(201).header("x-one", "1").html("<p>hi</p>");
         assert_eq!(res.status_code(), 201);
         assert_eq!(res.headers()["x-one"], "1");
